@@ -1,0 +1,106 @@
+// CUDA build: device detection, the pooled CUDA allocator and cross-device copies.
+#include <cuda_runtime_api.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "infer/base/allocator.h"
+#include "infer/base/cuda_check.h"
+#include "infer/base/error.h"
+
+namespace infer::base {
+
+bool built_with_cuda() { return true; }
+
+bool detect_cuda_device(std::string* reason) {
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    *reason = std::string("no usable GPU: ") + cudaGetErrorString(err);
+    cudaGetLastError();  // clear the sticky error so later calls are not poisoned
+    return false;
+  }
+  if (count == 0) {
+    *reason = "no GPU present";
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+// Keeps freed blocks in per-size free lists: generation allocates the same few sizes over and
+// over, so after the first token every allocation is served from the cache.
+class CudaPoolAllocator final : public Allocator {
+ public:
+  DeviceType device() const override { return DeviceType::kCUDA; }
+
+  void* allocate(size_t bytes) override {
+    size_t rounded = round_up(bytes);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = free_.find(rounded);
+      if (it != free_.end() && !it->second.empty()) {
+        void* ptr = it->second.back();
+        it->second.pop_back();
+        return ptr;
+      }
+    }
+    void* ptr = nullptr;
+    cudaError_t err = cudaMalloc(&ptr, rounded);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      release_cached();
+      INFER_CUDA_CHECK(cudaMalloc(&ptr, rounded));
+    }
+    return ptr;
+  }
+
+  void release(void* ptr, size_t bytes) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_[round_up(bytes)].push_back(ptr);
+  }
+
+ private:
+  static size_t round_up(size_t bytes) {
+    constexpr size_t kGranule = 512;
+    size_t r = (bytes + kGranule - 1) / kGranule * kGranule;
+    return r == 0 ? kGranule : r;
+  }
+
+  void release_cached() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto& [size, blocks] : free_) {
+      for (void* p : blocks) cudaFree(p);
+      blocks.clear();
+    }
+  }
+
+  std::mutex mutex_;
+  std::map<size_t, std::vector<void*>> free_;
+};
+
+}  // namespace
+
+Allocator& cuda_allocator() {
+  // Leaked on purpose: buffers may be destroyed during static destruction, after the CUDA
+  // runtime has shut down, and freeing then would fail.
+  static auto* pool = new CudaPoolAllocator();
+  return *pool;
+}
+
+void cuda_copy_bytes(void* dst, DeviceType dst_device, const void* src, DeviceType src_device,
+                     size_t bytes) {
+  cudaMemcpyKind kind = cudaMemcpyDefault;
+  if (src_device == DeviceType::kCPU && dst_device == DeviceType::kCUDA)
+    kind = cudaMemcpyHostToDevice;
+  if (src_device == DeviceType::kCUDA && dst_device == DeviceType::kCPU)
+    kind = cudaMemcpyDeviceToHost;
+  if (src_device == DeviceType::kCUDA && dst_device == DeviceType::kCUDA)
+    kind = cudaMemcpyDeviceToDevice;
+  INFER_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
+}
+
+}  // namespace infer::base
