@@ -1,0 +1,92 @@
+#pragma once
+// The kernel signature of every op. One convention for all devices: a KernelContext, then raw
+// pointers in the op's device memory, then sizes. Row-major throughout. `dtype` in the registry
+// key is the dtype of the weight for param ops (embedding, matmul, rmsnorm) and f32 otherwise;
+// activations are always f32.
+#include <cstdint>
+
+#include "infer/kernels/kernel_context.h"
+
+namespace infer::kernels {
+
+enum class OpKind : uint8_t {
+  kEmbedding,
+  kMatmul,
+  kRmsNorm,
+  kRope,
+  kAttention,
+  kSwiGLU,
+  kAdd,
+  kSoftmax,
+  kArgmax,
+};
+
+const char* op_name(OpKind op);
+
+// out[t, :] = table[ids[t], :]; table is [vocab, dim]. ids are checked by the caller.
+struct EmbeddingOp {
+  static constexpr OpKind kKind = OpKind::kEmbedding;
+  using Fn = void (*)(const KernelContext&, const void* table, const int32_t* ids, int64_t n_tokens,
+                      int64_t dim, float* out);
+};
+
+// out[m, n] = sum_k x[m, k] * w[n, k]  (x · wᵀ, w in the HF [out_features, in_features] layout).
+struct MatmulOp {
+  static constexpr OpKind kKind = OpKind::kMatmul;
+  using Fn = void (*)(const KernelContext&, const float* x, const void* w, float* out, int64_t m,
+                      int64_t n, int64_t k);
+};
+
+// out[r, :] = x[r, :] / sqrt(mean(x[r, :]²) + eps) * weight.
+struct RmsNormOp {
+  static constexpr OpKind kKind = OpKind::kRmsNorm;
+  using Fn = void (*)(const KernelContext&, const float* x, const void* weight, float* out,
+                      int64_t rows, int64_t dim, float eps);
+};
+
+// In-place rotate-half RoPE (HF convention) on x[t, h, :] for token t at position start_pos + t.
+// x rows are `row_stride` floats apart; cos/sin caches are [positions, head_dim / 2].
+struct RopeOp {
+  static constexpr OpKind kKind = OpKind::kRope;
+  using Fn = void (*)(const KernelContext&, float* x, int64_t n_tokens, int64_t n_heads,
+                      int64_t head_dim, int64_t row_stride, int64_t start_pos, const float* cos,
+                      const float* sin);
+};
+
+// Causal GQA attention for n_tokens queries at positions start_pos.. over a KV cache that already
+// holds positions [0, start_pos + n_tokens). q/out: [n_tokens, n_heads, head_dim];
+// k_cache/v_cache: [positions, n_kv_heads, head_dim]. Query head h reads KV head
+// h / (n_heads / n_kv_heads).
+struct AttentionOp {
+  static constexpr OpKind kKind = OpKind::kAttention;
+  using Fn = void (*)(const KernelContext&, const float* q, const float* k_cache,
+                      const float* v_cache, float* out, int64_t n_tokens, int64_t start_pos,
+                      int64_t n_heads, int64_t n_kv_heads, int64_t head_dim);
+};
+
+// out[i] = silu(gate[i]) * up[i].
+struct SwiGLUOp {
+  static constexpr OpKind kKind = OpKind::kSwiGLU;
+  using Fn = void (*)(const KernelContext&, const float* gate, const float* up, float* out,
+                      int64_t n);
+};
+
+// out[i] = a[i] + b[i]; out may alias a or b.
+struct AddOp {
+  static constexpr OpKind kKind = OpKind::kAdd;
+  using Fn = void (*)(const KernelContext&, const float* a, const float* b, float* out, int64_t n);
+};
+
+// In-place, numerically stable softmax over each row of x[rows, cols].
+struct SoftmaxOp {
+  static constexpr OpKind kKind = OpKind::kSoftmax;
+  using Fn = void (*)(const KernelContext&, float* x, int64_t rows, int64_t cols);
+};
+
+// *out (device memory) = index of the largest x[i]; the lowest index wins ties.
+struct ArgmaxOp {
+  static constexpr OpKind kKind = OpKind::kArgmax;
+  using Fn = void (*)(const KernelContext&, const float* x, int64_t n, int32_t* out);
+};
+
+}  // namespace infer::kernels

@@ -1,0 +1,22 @@
+#pragma once
+// Param layer: y = x · Wᵀ with W in the HF [out_features, in_features] layout.
+#include "infer/kernels/ops.h"
+#include "infer/tensor/tensor.h"
+
+namespace infer::op {
+
+class Matmul {
+ public:
+  explicit Matmul(tensor::Tensor weight);
+  // x: [m, in] f32; out: [m, out] f32 (may be a view, e.g. rows of the KV cache).
+  void forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
+               tensor::Tensor& out) const;
+  int64_t in_features() const { return weight_.dim(1); }
+  int64_t out_features() const { return weight_.dim(0); }
+
+ private:
+  tensor::Tensor weight_;
+  kernels::MatmulOp::Fn kernel_;
+};
+
+}  // namespace infer::op

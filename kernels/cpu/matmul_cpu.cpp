@@ -1,0 +1,24 @@
+// fp32 matmul through Armadillo, which hands both the prefill GEMM and the decode GEMV to
+// OpenBLAS. The weight is wrapped in place (no copy): a row-major [n, k] matrix is the
+// column-major [k, n] matrix wᵀ, so out (column-major [n, m]) = (wᵀ)ᵀ · xᵀ.
+#include <armadillo>
+
+#include "infer/kernels/registry.h"
+
+namespace infer::kernels {
+namespace {
+
+void matmul_f32_cpu(const KernelContext&, const float* x, const void* w, float* out, int64_t m,
+                    int64_t n, int64_t k) {
+  // Armadillo's wrapping constructors take non-const pointers but only read through them here.
+  const arma::fmat w_t(static_cast<float*>(const_cast<void*>(w)), k, n, /*copy_aux_mem=*/false,
+                       /*strict=*/true);
+  const arma::fmat x_t(const_cast<float*>(x), k, m, /*copy_aux_mem=*/false, /*strict=*/true);
+  arma::fmat out_t(out, n, m, /*copy_aux_mem=*/false, /*strict=*/true);
+  out_t = w_t.t() * x_t;
+}
+
+INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCPU, base::DataType::kF32, matmul_f32_cpu);
+
+}  // namespace
+}  // namespace infer::kernels
