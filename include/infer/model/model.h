@@ -1,0 +1,74 @@
+#pragma once
+// A decoder-only transformer (Llama family) loaded from a libinfer weights file. The Model holds
+// weights and layers and is immutable after load; each conversation runs on its own
+// InferenceState (KV cache + activations), so many states can share one Model.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infer/base/device.h"
+#include "infer/model/config.h"
+#include "infer/model/inference_state.h"
+#include "infer/model/weights_file.h"
+#include "infer/op/attention.h"
+#include "infer/op/elementwise.h"
+#include "infer/op/embedding.h"
+#include "infer/op/matmul.h"
+#include "infer/op/rmsnorm.h"
+#include "infer/op/rope.h"
+
+namespace infer::model {
+
+struct LoadOptions {
+  base::DeviceType device = base::DeviceType::kCPU;
+  // Context length to size the KV cache and RoPE tables for; 0 = the model's
+  // max_position_embeddings. Larger than that is an error.
+  int64_t max_seq_len = 0;
+};
+
+class Model {
+ public:
+  // Throws FileError/FormatError (naming file and tensor), InvalidArgument or Unsupported.
+  static std::unique_ptr<Model> load(const std::string& path, const LoadOptions& options = {});
+
+  const ModelConfig& config() const { return config_; }
+  base::DeviceType device() const { return device_; }
+  int64_t max_seq_len() const { return max_seq_len_; }
+
+  std::unique_ptr<InferenceState> new_state() const;
+
+  // Appends `tokens` to the state's context (positions state.n_past()..), runs them through the
+  // model as one matrix pass (in chunks for long prompts) and returns the logits of the last
+  // token, on the host. Throws InvalidArgument for an empty input, a token id outside the
+  // vocabulary, or a context that would exceed max_seq_len(); the state is unchanged then.
+  const std::vector<float>& forward(InferenceState& state,
+                                    const std::vector<int32_t>& tokens) const;
+
+ private:
+  struct Block {
+    op::RmsNorm attn_norm;
+    op::Matmul q, k, v, o;
+    op::RmsNorm ffn_norm;
+    op::Matmul gate, up, down;
+  };
+
+  Model(WeightsFile weights, const LoadOptions& options);
+  void forward_chunk(InferenceState& state, const int32_t* tokens, int64_t n_tokens,
+                     bool want_logits) const;
+
+  WeightsFile weights_;
+  ModelConfig config_;
+  base::DeviceType device_;
+  int64_t max_seq_len_;
+  std::unique_ptr<op::Embedding> embedding_;
+  std::vector<Block> blocks_;
+  std::unique_ptr<op::RmsNorm> final_norm_;
+  std::unique_ptr<op::Matmul> head_;
+  op::Rope rope_;
+  op::Attention attention_;
+  op::SwiGLU swiglu_;
+  op::Add add_;
+};
+
+}  // namespace infer::model

@@ -1,0 +1,186 @@
+#include "infer/model/model.h"
+
+#include <algorithm>
+#include <set>
+
+#include "infer/base/allocator.h"
+#include "infer/base/error.h"
+
+namespace infer::model {
+
+using base::DataType;
+using tensor::Shape;
+using tensor::Tensor;
+
+namespace {
+
+// Long prompts run in chunks of this many tokens, bounding activation memory while keeping the
+// matrix shapes large enough for GEMM to run at full speed.
+constexpr int64_t kPrefillChunk = 512;
+
+// Fetches weights by name and shape, moves them to the model's device, and remembers which
+// tensors were used so that leftovers (a file from another exporter) can be reported.
+class WeightLoader {
+ public:
+  WeightLoader(const WeightsFile& file, base::DeviceType device) : file_(file), device_(device) {}
+
+  Tensor get(const std::string& name, const Shape& shape) {
+    used_.insert(name);
+    Tensor t = file_.get(name, shape);
+    return device_ == base::DeviceType::kCPU ? t : t.to(device_);
+  }
+
+  void check_all_used() const {
+    for (const auto& [name, info] : file_.tensors()) {
+      if (!used_.count(name)) {
+        throw base::FormatError(file_.path() + ": unexpected tensor " + name +
+                                " (written by a different exporter version?)");
+      }
+    }
+  }
+
+ private:
+  const WeightsFile& file_;
+  base::DeviceType device_;
+  std::set<std::string> used_;
+};
+
+int64_t resolve_max_seq_len(const ModelConfig& config, const LoadOptions& options) {
+  if (options.max_seq_len < 0) {
+    throw base::InvalidArgument("max_seq_len must be positive, got " +
+                                std::to_string(options.max_seq_len));
+  }
+  if (options.max_seq_len > config.max_position_embeddings) {
+    throw base::InvalidArgument("max_seq_len " + std::to_string(options.max_seq_len) +
+                                " exceeds the model's max_position_embeddings " +
+                                std::to_string(config.max_position_embeddings));
+  }
+  return options.max_seq_len == 0 ? config.max_position_embeddings : options.max_seq_len;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
+  base::require_device(options.device);
+  return std::unique_ptr<Model>(new Model(WeightsFile::open(path), options));
+}
+
+Model::Model(WeightsFile weights, const LoadOptions& options)
+    : weights_(std::move(weights)),
+      config_(weights_.config()),
+      device_(options.device),
+      max_seq_len_(resolve_max_seq_len(config_, options)),
+      rope_(config_.head_dim, config_.rope_theta, max_seq_len_, device_),
+      attention_(device_, config_.n_heads, config_.n_kv_heads, config_.head_dim),
+      swiglu_(device_),
+      add_(device_) {
+  const ModelConfig& c = config_;
+  const int64_t q_dim = c.n_heads * c.head_dim;
+  const int64_t kv_dim = c.n_kv_heads * c.head_dim;
+  WeightLoader w(weights_, device_);
+
+  Tensor embed = w.get("embed.weight", {c.vocab_size, c.dim});
+  embedding_ = std::make_unique<op::Embedding>(embed);
+  for (int64_t l = 0; l < c.n_layers; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    blocks_.push_back(Block{
+        op::RmsNorm(w.get(p + "attn_norm.weight", {c.dim}), c.norm_eps),
+        op::Matmul(w.get(p + "attn.q.weight", {q_dim, c.dim})),
+        op::Matmul(w.get(p + "attn.k.weight", {kv_dim, c.dim})),
+        op::Matmul(w.get(p + "attn.v.weight", {kv_dim, c.dim})),
+        op::Matmul(w.get(p + "attn.o.weight", {c.dim, q_dim})),
+        op::RmsNorm(w.get(p + "ffn_norm.weight", {c.dim}), c.norm_eps),
+        op::Matmul(w.get(p + "mlp.gate.weight", {c.hidden_dim, c.dim})),
+        op::Matmul(w.get(p + "mlp.up.weight", {c.hidden_dim, c.dim})),
+        op::Matmul(w.get(p + "mlp.down.weight", {c.dim, c.hidden_dim})),
+    });
+  }
+  final_norm_ = std::make_unique<op::RmsNorm>(w.get("norm.weight", {c.dim}), c.norm_eps);
+  head_ = std::make_unique<op::Matmul>(
+      c.tied_embeddings ? embed : w.get("head.weight", {c.vocab_size, c.dim}));
+  w.check_all_used();
+}
+
+std::unique_ptr<InferenceState> Model::new_state() const {
+  return std::make_unique<InferenceState>(config_, max_seq_len_, device_);
+}
+
+const std::vector<float>& Model::forward(InferenceState& state,
+                                         const std::vector<int32_t>& tokens) const {
+  if (state.config_ != &config_) throw base::InvalidArgument("state belongs to another model");
+  if (tokens.empty()) throw base::InvalidArgument("forward: no tokens to process");
+  for (int32_t id : tokens) {
+    if (id < 0 || id >= config_.vocab_size) {
+      throw base::InvalidArgument("token id " + std::to_string(id) +
+                                  " is outside the vocabulary [0, " +
+                                  std::to_string(config_.vocab_size) + ")");
+    }
+  }
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (state.n_past() + n > max_seq_len_) {
+    throw base::InvalidArgument("context overflow: " + std::to_string(state.n_past()) +
+                                " tokens in context + " + std::to_string(n) +
+                                " new > max_seq_len " + std::to_string(max_seq_len_));
+  }
+  for (int64_t begin = 0; begin < n; begin += kPrefillChunk) {
+    const int64_t count = std::min(kPrefillChunk, n - begin);
+    forward_chunk(state, tokens.data() + begin, count, /*want_logits=*/begin + count == n);
+  }
+  return state.logits_host_;
+}
+
+// One pass of `n_tokens` tokens at positions start..start+n_tokens, shapes in comments.
+void Model::forward_chunk(InferenceState& s, const int32_t* tokens, int64_t n_tokens,
+                          bool want_logits) const {
+  const ModelConfig& c = config_;
+  const auto& ctx = s.ctx_;
+  const int64_t start = s.n_past_;
+  s.reserve_rows(n_tokens);
+
+  Tensor ids = s.ids_.rows(0, n_tokens);  // [T]
+  base::copy_bytes(ids.raw_data(), device_, tokens, base::DeviceType::kCPU,
+                   static_cast<size_t>(n_tokens) * sizeof(int32_t));
+  Tensor x = s.x_.rows(0, n_tokens);        // [T, dim]
+  Tensor xn = s.xn_.rows(0, n_tokens);      // [T, dim]
+  Tensor q = s.q_.rows(0, n_tokens);        // [T, n_heads * head_dim]
+  Tensor attn = s.attn_.rows(0, n_tokens);  // [T, n_heads * head_dim]
+  Tensor proj = s.proj_.rows(0, n_tokens);  // [T, dim]
+  Tensor gate = s.gate_.rows(0, n_tokens);  // [T, hidden_dim]
+  Tensor up = s.up_.rows(0, n_tokens);      // [T, hidden_dim]
+
+  embedding_->forward(ctx, ids, x);
+  for (size_t l = 0; l < blocks_.size(); ++l) {
+    const Block& b = blocks_[l];
+    // K and V are written straight into this chunk's rows of the cache.
+    Tensor k = s.k_cache_[l].rows(start, start + n_tokens);  // [T, n_kv_heads * head_dim]
+    Tensor v = s.v_cache_[l].rows(start, start + n_tokens);
+
+    b.attn_norm.forward(ctx, x, xn);
+    b.q.forward(ctx, xn, q);
+    b.k.forward(ctx, xn, k);
+    b.v.forward(ctx, xn, v);
+    rope_.forward(ctx, q, c.n_heads, start);
+    rope_.forward(ctx, k, c.n_kv_heads, start);
+    attention_.forward(ctx, q, s.k_cache_[l], s.v_cache_[l], attn, start);
+    b.o.forward(ctx, attn, proj);
+    add_.forward(ctx, x, proj, x);
+
+    b.ffn_norm.forward(ctx, x, xn);
+    b.gate.forward(ctx, xn, gate);
+    b.up.forward(ctx, xn, up);
+    swiglu_.forward(ctx, gate, up, gate);
+    b.down.forward(ctx, gate, proj);
+    add_.forward(ctx, x, proj, x);
+  }
+  s.n_past_ = start + n_tokens;
+  if (!want_logits) return;
+
+  // Only the last position's logits are needed to pick the next token.
+  Tensor last = x.rows(n_tokens - 1, n_tokens);  // [1, dim]
+  final_norm_->forward(ctx, last, s.last_norm_);
+  head_->forward(ctx, s.last_norm_, s.logits_);  // [1, vocab]
+  base::copy_bytes(s.logits_host_.data(), base::DeviceType::kCPU, s.logits_.raw_data(), device_,
+                   s.logits_.bytes());
+}
+
+}  // namespace infer::model

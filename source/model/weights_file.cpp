@@ -1,0 +1,156 @@
+#include "infer/model/weights_file.h"
+
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "infer/base/error.h"
+
+namespace infer::model {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kPreambleBytes = 8 + 4 + 4 + 8;  // magic, version, flags, header length
+constexpr uint64_t kDataRegionAlignment = 4096;   // tensor data starts on a page boundary
+
+template <typename T>
+T read_le(const uint8_t* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));  // the format is little-endian, as is every supported host
+  return value;
+}
+
+TensorInfo parse_tensor_entry(const json& entry, const std::string& path, size_t index) {
+  const std::string where = path + ": tensor table entry " + std::to_string(index);
+  if (!entry.is_object()) throw base::FormatError(where + " is not an object");
+  TensorInfo info;
+  try {
+    info.name = entry.at("name").get<std::string>();
+    info.dtype = base::parse_dtype(entry.at("dtype").get<std::string>());
+    info.shape = entry.at("shape").get<tensor::Shape>();
+    info.offset = entry.at("offset").get<uint64_t>();
+    info.bytes = entry.at("bytes").get<uint64_t>();
+  } catch (const json::exception& e) {
+    throw base::FormatError(where + " is malformed: " + e.what());
+  } catch (const base::FormatError& e) {
+    throw base::FormatError(where + ": " + e.what());
+  }
+  return info;
+}
+
+void validate_tensor(const TensorInfo& t, uint64_t data_start, uint64_t file_size,
+                     const std::string& path) {
+  const std::string where = path + ": tensor " + t.name;
+  uint64_t numel = 1;
+  for (int64_t d : t.shape) {
+    if (d <= 0)
+      throw base::FormatError(where + ": shape " + tensor::shape_str(t.shape) +
+                              " has a non-positive dimension");
+    if (numel > std::numeric_limits<uint64_t>::max() / static_cast<uint64_t>(d)) {
+      throw base::FormatError(where + ": shape " + tensor::shape_str(t.shape) + " overflows");
+    }
+    numel *= static_cast<uint64_t>(d);
+  }
+  const uint64_t expected_bytes = numel * base::dtype_size(t.dtype);
+  if (t.bytes != expected_bytes) {
+    throw base::FormatError(where + ": " + std::to_string(t.bytes) + " bytes do not match shape " +
+                            tensor::shape_str(t.shape) + " " + base::dtype_name(t.dtype) +
+                            " (expected " + std::to_string(expected_bytes) + " bytes)");
+  }
+  if (t.offset % kWeightsAlignment != 0) {
+    throw base::FormatError(where + ": offset " + std::to_string(t.offset) + " is not " +
+                            std::to_string(kWeightsAlignment) + "-byte aligned");
+  }
+  if (t.offset < data_start || t.offset > file_size || t.bytes > file_size - t.offset) {
+    throw base::FormatError(where + ": bytes [" + std::to_string(t.offset) + ", " +
+                            std::to_string(t.offset + t.bytes) + ") lie outside the data region [" +
+                            std::to_string(data_start) + ", " + std::to_string(file_size) +
+                            ") — the file is truncated or corrupt");
+  }
+}
+
+}  // namespace
+
+WeightsFile WeightsFile::open(const std::string& path) {
+  WeightsFile wf;
+  wf.file_ = base::MappedFile::open(path);
+  const uint8_t* data = wf.file_->data();
+  const uint64_t size = wf.file_->size();
+
+  if (size < kPreambleBytes) {
+    throw base::FormatError(path + ": file is " + std::to_string(size) +
+                            " bytes, too short for a libinfer weights file");
+  }
+  if (std::memcmp(data, kWeightsMagic, sizeof(kWeightsMagic)) != 0) {
+    throw base::FormatError(path +
+                            ": not a libinfer weights file (bad magic; export one with "
+                            "tools/export.py)");
+  }
+  const uint32_t version = read_le<uint32_t>(data + 8);
+  if (version != kWeightsFormatVersion) {
+    throw base::FormatError(path + ": weights format version " + std::to_string(version) +
+                            ", but this libinfer reads version " +
+                            std::to_string(kWeightsFormatVersion) +
+                            "; re-export it with this checkout's tools/export.py");
+  }
+  const uint64_t header_len = read_le<uint64_t>(data + 16);
+  if (header_len > size - kPreambleBytes) {
+    throw base::FormatError(path + ": header length " + std::to_string(header_len) +
+                            " runs past the end of the file (" + std::to_string(size) +
+                            " bytes) — the file is truncated or corrupt");
+  }
+
+  json header;
+  try {
+    header = json::parse(data + kPreambleBytes, data + kPreambleBytes + header_len);
+  } catch (const json::parse_error& e) {
+    // The byte offset, not nlohmann's message: that quotes the raw (possibly binary) bytes.
+    throw base::FormatError(path + ": header is not valid JSON (error at header byte " +
+                            std::to_string(e.byte) + "); the file is corrupt");
+  }
+  if (!header.is_object() || !header.contains("config") || !header.contains("tensors") ||
+      !header["tensors"].is_array()) {
+    throw base::FormatError(path + ": header lacks a 'config' object or a 'tensors' array");
+  }
+  wf.config_ = ModelConfig::from_json_text(header["config"].dump(), path);
+
+  const uint64_t data_start = (kPreambleBytes + header_len + kDataRegionAlignment - 1) /
+                              kDataRegionAlignment * kDataRegionAlignment;
+  size_t index = 0;
+  for (const json& entry : header["tensors"]) {
+    TensorInfo info = parse_tensor_entry(entry, path, index++);
+    if (info.offset > std::numeric_limits<uint64_t>::max() - data_start) {
+      throw base::FormatError(path + ": tensor " + info.name + ": offset " +
+                              std::to_string(info.offset) + " overflows");
+    }
+    info.offset += data_start;  // the table stores offsets relative to the data region
+    validate_tensor(info, data_start, size, path);
+    if (wf.tensors_.count(info.name)) {
+      throw base::FormatError(path + ": tensor " + info.name + " appears twice");
+    }
+    wf.tensors_.emplace(info.name, std::move(info));
+  }
+  // The buffer views the read-only mapping; kernels only read weights.
+  wf.whole_file_ =
+      base::Buffer::view(const_cast<uint8_t*>(data), size, base::DeviceType::kCPU, wf.file_);
+  return wf;
+}
+
+tensor::Tensor WeightsFile::get(const std::string& name,
+                                const tensor::Shape& expected_shape) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) {
+    throw base::FormatError(path() + ": required tensor " + name + " is missing");
+  }
+  const TensorInfo& t = it->second;
+  if (t.shape != expected_shape) {
+    throw base::FormatError(path() + ": tensor " + name + ": expected shape " +
+                            tensor::shape_str(expected_shape) + ", got " +
+                            tensor::shape_str(t.shape));
+  }
+  return tensor::Tensor::view(whole_file_, t.offset, t.shape, t.dtype);
+}
+
+}  // namespace infer::model

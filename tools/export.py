@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""Export a Hugging Face checkpoint to a libinfer weights file.
+
+    python tools/export.py HF_DIR OUT.bin
+
+HF_DIR holds config.json and model.safetensors, or sharded *.safetensors with
+model.safetensors.index.json. The .bin is self-describing (docs/weights-format.md): the runtime
+needs nothing else from HF_DIR but the tokenizer.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import infer_format  # noqa: E402
+
+SUPPORTED_ARCHITECTURES = {"LlamaForCausalLM": "llama"}
+
+
+class ExportError(Exception):
+    """A problem with the checkpoint, reported as one line without a traceback."""
+
+
+def load_config(hf_dir: str) -> dict:
+    path = os.path.join(hf_dir, "config.json")
+    if not os.path.isfile(path):
+        raise ExportError(f"{hf_dir}: no config.json (is this a Hugging Face checkpoint folder?)")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise ExportError(f"{path}: not valid JSON: {e}") from None
+
+
+def runtime_config(hf: dict, hf_dir: str) -> dict:
+    """Translates HF config.json into the runtime's config, refusing what it cannot run."""
+    archs = hf.get("architectures") or []
+    known = [a for a in archs if a in SUPPORTED_ARCHITECTURES]
+    if not known:
+        raise ExportError(f"{hf_dir}: unsupported architecture {archs or hf.get('model_type')!r}; "
+                          f"supported: {', '.join(SUPPORTED_ARCHITECTURES)}")
+    if hf.get("rope_scaling"):
+        raise ExportError(f"{hf_dir}: rope_scaling {hf['rope_scaling']!r} is not supported yet")
+    if hf.get("attention_bias") or hf.get("mlp_bias"):
+        raise ExportError(f"{hf_dir}: attention_bias/mlp_bias are not supported yet")
+    if hf.get("hidden_act", "silu") != "silu":
+        raise ExportError(f"{hf_dir}: hidden_act {hf['hidden_act']!r} is not supported (only silu)")
+    n_heads = hf["num_attention_heads"]
+    eos = hf.get("eos_token_id")
+    eos_ids = [] if eos is None else (list(eos) if isinstance(eos, list) else [eos])
+    gen_path = os.path.join(hf_dir, "generation_config.json")
+    if os.path.isfile(gen_path):
+        with open(gen_path, encoding="utf-8") as f:
+            gen_eos = json.load(f).get("eos_token_id")
+        for e in (gen_eos if isinstance(gen_eos, list) else [gen_eos] if gen_eos is not None else []):
+            if e not in eos_ids:
+                eos_ids.append(e)
+    bos = hf.get("bos_token_id")
+    return {
+        "arch": SUPPORTED_ARCHITECTURES[known[0]],
+        "dim": hf["hidden_size"],
+        "n_layers": hf["num_hidden_layers"],
+        "n_heads": n_heads,
+        "n_kv_heads": hf.get("num_key_value_heads") or n_heads,
+        "head_dim": hf.get("head_dim") or hf["hidden_size"] // n_heads,
+        "hidden_dim": hf["intermediate_size"],
+        "vocab_size": hf["vocab_size"],
+        "max_position_embeddings": hf["max_position_embeddings"],
+        "rope_theta": float(hf.get("rope_theta", 10000.0)),
+        "rope_scaling": None,
+        "norm_eps": float(hf.get("rms_norm_eps", 1e-6)),
+        "tied_embeddings": bool(hf.get("tie_word_embeddings", False)),
+        "attention_bias": False,
+        "bos_token_id": -1 if bos is None else bos,
+        "eos_token_ids": eos_ids,
+    }
+
+
+class Checkpoint:
+    """Tensors of a safetensors checkpoint (single file or shards), read one at a time."""
+
+    def __init__(self, hf_dir: str):
+        from safetensors import safe_open
+
+        index = os.path.join(hf_dir, "model.safetensors.index.json")
+        single = os.path.join(hf_dir, "model.safetensors")
+        if os.path.isfile(index):
+            with open(index, encoding="utf-8") as f:
+                files = sorted(set(json.load(f)["weight_map"].values()))
+        elif os.path.isfile(single):
+            files = ["model.safetensors"]
+        else:
+            raise ExportError(f"{hf_dir}: no model.safetensors or model.safetensors.index.json")
+        self._handles, self._paths = {}, {}
+        for file in files:
+            path = os.path.join(hf_dir, file)
+            if not os.path.isfile(path):
+                raise ExportError(f"{path}: shard listed in the index is missing")
+            try:
+                handle = safe_open(path, framework="np")
+            except Exception as e:  # safetensors raises several types for a corrupt header
+                raise ExportError(f"{path}: cannot read safetensors: {e}") from None
+            for key in handle.keys():
+                self._handles[key], self._paths[key] = handle, path
+
+    def names(self) -> set[str]:
+        return set(self._handles)
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return tuple(self._handles[name].get_slice(name).get_shape())
+
+    def get(self, name: str) -> np.ndarray:
+        try:
+            return self._handles[name].get_tensor(name)
+        except TypeError:
+            pass  # numpy has no bfloat16: go through torch, which has
+        try:
+            from safetensors import safe_open
+            import torch  # noqa: F401
+        except ImportError:
+            raise ExportError(f"tensor {name} is bfloat16; exporting it needs torch (pip install torch)") from None
+        with safe_open(self._paths[name], framework="pt") as f:
+            return f.get_tensor(name).float().numpy()
+
+
+def tensor_plan(config: dict, available: set[str]) -> list[tuple[str, str]]:
+    """(libinfer name, HF name) for every tensor the runtime reads, in file order."""
+    plan = []
+    embed = "model.embed_tokens.weight"
+    if embed not in available:
+        if config["tied_embeddings"] and "lm_head.weight" in available:
+            embed = "lm_head.weight"  # tied checkpoints may store the shared matrix only here
+        else:
+            raise ExportError(f"checkpoint has no {embed}")
+    plan.append(("embed.weight", embed))
+    for i in range(config["n_layers"]):
+        hf, ours = f"model.layers.{i}.", f"layers.{i}."
+        plan += [
+            (ours + "attn_norm.weight", hf + "input_layernorm.weight"),
+            (ours + "attn.q.weight", hf + "self_attn.q_proj.weight"),
+            (ours + "attn.k.weight", hf + "self_attn.k_proj.weight"),
+            (ours + "attn.v.weight", hf + "self_attn.v_proj.weight"),
+            (ours + "attn.o.weight", hf + "self_attn.o_proj.weight"),
+            (ours + "ffn_norm.weight", hf + "post_attention_layernorm.weight"),
+            (ours + "mlp.gate.weight", hf + "mlp.gate_proj.weight"),
+            (ours + "mlp.up.weight", hf + "mlp.up_proj.weight"),
+            (ours + "mlp.down.weight", hf + "mlp.down_proj.weight"),
+        ]
+    plan.append(("norm.weight", "model.norm.weight"))
+    if not config["tied_embeddings"]:
+        plan.append(("head.weight", "lm_head.weight"))
+    missing = [hf for _, hf in plan if hf not in available]
+    if missing:
+        raise ExportError(f"checkpoint is missing {len(missing)} tensor(s), e.g. {missing[:3]}")
+    return plan
+
+
+def export(hf_dir: str, out_path: str, quiet: bool = False) -> dict:
+    config = runtime_config(load_config(hf_dir), hf_dir)
+    checkpoint = Checkpoint(hf_dir)
+    plan = tensor_plan(config, checkpoint.names())
+
+    entries = infer_format.plan_layout((ours, "f32", checkpoint.shape(hf)) for ours, hf in plan)
+    extra = {"format": "libinfer", "exporter": "tools/export.py", "source": os.path.abspath(hf_dir)}
+    writer = infer_format.WeightsWriter(out_path, config, entries, extra)
+    total = sum(e.nbytes for e in entries)
+    written, started = 0, time.time()
+    try:
+        for n, ((ours, hf), entry) in enumerate(zip(plan, entries), start=1):
+            writer.write(ours, checkpoint.get(hf).astype(np.float32, copy=False))
+            written += entry.nbytes
+            if not quiet:
+                print(f"[{n}/{len(plan)}] {ours:<28} {'x'.join(map(str, entry.shape)):>12} f32  "
+                      f"{written / total:6.1%} of {total / 2**20:.1f} MiB", file=sys.stderr)
+        writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    if not quiet:
+        print(f"wrote {out_path}: {len(plan)} tensors, {os.path.getsize(out_path) / 2**20:.1f} MiB "
+              f"in {time.time() - started:.1f} s", file=sys.stderr)
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("hf_dir", help="Hugging Face checkpoint folder")
+    parser.add_argument("out", help="output .bin path")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    args = parser.parse_args(argv)
+    try:
+        export(args.hf_dir, args.out, quiet=args.quiet)
+    except ExportError as e:
+        print(f"export.py: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

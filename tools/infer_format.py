@@ -1,0 +1,130 @@
+"""libinfer's weights file: writer and reader (docs/weights-format.md).
+
+Layout: b"LIBINFER", u32 version, u32 flags, u64 header length, UTF-8 JSON header, zero padding
+to the next 4096-byte boundary (the data region), then each tensor at a 64-byte aligned offset
+relative to the data region. Little-endian throughout.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import dataclass
+from typing import BinaryIO, Iterable
+
+import numpy as np
+
+MAGIC = b"LIBINFER"
+FORMAT_VERSION = 1
+PREAMBLE = struct.Struct("<8sIIQ")
+DATA_ALIGNMENT = 4096
+TENSOR_ALIGNMENT = 64
+
+NUMPY_DTYPES = {"f32": np.float32, "f16": np.float16, "i8": np.int8, "i32": np.int32}
+DTYPE_SIZES = {"f32": 4, "f16": 2, "bf16": 2, "i8": 1, "i32": 4}
+
+
+def _align(n: int, alignment: int) -> int:
+    return (n + alignment - 1) // alignment * alignment
+
+
+@dataclass
+class TensorEntry:
+    name: str
+    dtype: str
+    shape: tuple[int, ...]
+    offset: int  # relative to the data region
+    nbytes: int
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype, "shape": list(self.shape),
+                "offset": self.offset, "bytes": self.nbytes}
+
+
+def plan_layout(tensors: Iterable[tuple[str, str, tuple[int, ...]]]) -> list[TensorEntry]:
+    """Assigns aligned offsets to (name, dtype, shape) triples, in order."""
+    entries, offset = [], 0
+    for name, dtype, shape in tensors:
+        nbytes = int(np.prod(shape, dtype=np.int64)) * DTYPE_SIZES[dtype]
+        entries.append(TensorEntry(name, dtype, tuple(int(d) for d in shape), offset, nbytes))
+        offset = _align(offset + nbytes, TENSOR_ALIGNMENT)
+    return entries
+
+
+def encode_header(config: dict, entries: list[TensorEntry], extra: dict | None = None) -> bytes:
+    header = dict(extra or {})
+    header["config"] = config
+    header["tensors"] = [e.to_json() for e in entries]
+    return json.dumps(header, ensure_ascii=False).encode("utf-8")
+
+
+def data_start(header_len: int) -> int:
+    return _align(PREAMBLE.size + header_len, DATA_ALIGNMENT)
+
+
+class WeightsWriter:
+    """Streams tensors into a weights file in the order planned, so that a checkpoint larger
+    than memory can be exported one tensor at a time. Writes to PATH.partial and renames on
+    success, so an interrupted export never leaves a truncated .bin behind."""
+
+    def __init__(self, path: str, config: dict, entries: list[TensorEntry], extra: dict | None = None):
+        self.path = path
+        self.entries = entries
+        self._next = 0
+        header = encode_header(config, entries, extra)
+        self._tmp = path + ".partial"
+        self._f: BinaryIO = open(self._tmp, "wb")
+        self._f.write(PREAMBLE.pack(MAGIC, FORMAT_VERSION, 0, len(header)))
+        self._f.write(header)
+        self._data_start = data_start(len(header))
+        self._pad_to(self._data_start)
+
+    def _pad_to(self, position: int) -> None:
+        here = self._f.tell()
+        if position < here:
+            raise AssertionError(f"layout error: at byte {here}, asked to pad to {position}")
+        self._f.write(b"\0" * (position - here))
+
+    def write(self, name: str, array: np.ndarray) -> None:
+        entry = self.entries[self._next]
+        if entry.name != name:
+            raise ValueError(f"expected tensor {entry.name} next, got {name}")
+        data = np.ascontiguousarray(array)
+        if tuple(data.shape) != entry.shape or data.nbytes != entry.nbytes:
+            raise ValueError(f"{name}: planned {entry.shape} ({entry.nbytes} bytes), "
+                             f"got {tuple(data.shape)} ({data.nbytes} bytes)")
+        self._pad_to(self._data_start + entry.offset)
+        self._f.write(data.tobytes(order="C"))
+        self._next += 1
+
+    def close(self) -> None:
+        if self._next != len(self.entries):
+            missing = [e.name for e in self.entries[self._next:]]
+            self.abort()
+            raise ValueError(f"export incomplete, tensors never written: {missing[:5]}")
+        self._f.close()
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        if not self._f.closed:
+            self._f.close()
+        if os.path.exists(self._tmp):
+            os.remove(self._tmp)
+
+
+def read_weights(path: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """Reads a weights file back: (header, {name: array view}). For tests and tools."""
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    magic, version, _flags, header_len = PREAMBLE.unpack(bytes(raw[:PREAMBLE.size]))
+    if magic != MAGIC:
+        raise ValueError(f"{path}: not a libinfer weights file")
+    if version != FORMAT_VERSION:
+        raise ValueError(f"{path}: format version {version}, expected {FORMAT_VERSION}")
+    header = json.loads(bytes(raw[PREAMBLE.size:PREAMBLE.size + header_len]).decode("utf-8"))
+    start = data_start(header_len)
+    arrays = {}
+    for t in header["tensors"]:
+        begin = start + t["offset"]
+        dtype = NUMPY_DTYPES[t["dtype"]]
+        arrays[t["name"]] = raw[begin:begin + t["bytes"]].view(dtype).reshape(t["shape"])
+    return header, arrays
