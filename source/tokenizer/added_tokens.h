@@ -1,0 +1,43 @@
+#pragma once
+// Added tokens (special and user-defined) and splitting text around them (internal).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace infer::tokenizer {
+
+struct AddedToken {
+  std::string content;
+  int32_t id = 0;
+  bool special = false;
+  // HF: the token is matched in normalised text (its content normalised too) rather than in the
+  // raw input.
+  bool normalized = false;
+};
+
+// Matches a fixed set of tokens in text, longest first at each position.
+class AddedTokenMatcher {
+ public:
+  // `pattern_of` gives the string to look for (the content, or its normalised form).
+  AddedTokenMatcher(const std::vector<AddedToken>& tokens, bool want_normalized,
+                    const std::function<std::string(const AddedToken&)>& pattern_of);
+
+  // Calls on_text for the pieces between matches (non-empty only) and on_token for each match.
+  // Special tokens are matched only when parse_special is set.
+  void split(std::string_view text, bool parse_special,
+             const std::function<void(std::string_view)>& on_text,
+             const std::function<void(const AddedToken&)>& on_token) const;
+
+  bool empty() const { return entries_.empty(); }
+
+ private:
+  struct Entry {
+    std::string pattern;
+    AddedToken token;
+  };
+  std::vector<Entry> entries_;  // longest pattern first
+};
+
+}  // namespace infer::tokenizer
