@@ -1,0 +1,129 @@
+// llama_infer: continue a prompt with a libinfer model, streaming the text as it is generated.
+//   llama_infer model.bin tokenizer.json --prompt "Once upon a time"
+#include <gflags/gflags.h>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "infer/base/error.h"
+#include "infer/base/threads.h"
+#include "infer/generate/generate.h"
+#include "infer/model/model.h"
+#include "infer/sampler/sampler.h"
+#include "infer/tokenizer/stream_decoder.h"
+#include "infer/tokenizer/tokenizer.h"
+
+DEFINE_string(prompt, "Once upon a time", "Text to continue");
+DEFINE_int64(max_new_tokens, 256, "Stop after this many generated tokens");
+DEFINE_int64(max_seq_len, 0, "Context length to allocate (0 = the model's maximum)");
+DEFINE_int32(threads, 0, "CPU threads (0 = all cores)");
+DEFINE_string(device, "cpu", "Device to run on: cpu or cuda");
+DEFINE_string(output_format, "text",
+              "text: stream the continuation to stdout, stats to stderr; json: print one JSON "
+              "object with ids, text, stop reason and stats");
+
+namespace {
+
+using namespace infer;
+
+int run(const std::string& model_path, const std::string& tokenizer_path) {
+  if (FLAGS_output_format != "text" && FLAGS_output_format != "json") {
+    throw base::InvalidArgument("--output_format must be text or json, got '" +
+                                FLAGS_output_format + "'");
+  }
+  if (FLAGS_prompt.empty()) throw base::InvalidArgument("the prompt is empty (--prompt)");
+  if (FLAGS_max_new_tokens < 0) throw base::InvalidArgument("--max_new_tokens must be >= 0");
+  base::set_num_threads(FLAGS_threads);
+
+  const auto tokenizer = tokenizer::Tokenizer::load(tokenizer_path);
+  model::LoadOptions load_options;
+  load_options.device = base::parse_device(FLAGS_device);
+  load_options.max_seq_len = FLAGS_max_seq_len;
+  const auto model = model::Model::load(model_path, load_options);
+  const model::ModelConfig& config = model->config();
+  if (tokenizer->vocab_size() > config.vocab_size) {
+    throw base::InvalidArgument(tokenizer_path + " has " + std::to_string(tokenizer->vocab_size()) +
+                                " tokens but " + model_path + " has a vocabulary of " +
+                                std::to_string(config.vocab_size) +
+                                ": wrong tokenizer for this model?");
+  }
+
+  const std::vector<int32_t> prompt_ids = tokenizer->encode(FLAGS_prompt);
+  if (static_cast<int64_t>(prompt_ids.size()) > model->max_seq_len()) {
+    throw base::InvalidArgument("the prompt is " + std::to_string(prompt_ids.size()) +
+                                " tokens, longer than --max_seq_len " +
+                                std::to_string(model->max_seq_len()));
+  }
+
+  generate::GenerateOptions options;
+  options.max_new_tokens = FLAGS_max_new_tokens;
+  options.eos_token_ids = config.eos_token_ids;
+  if (auto eos = tokenizer->eos_id()) options.eos_token_ids.push_back(*eos);
+
+  const bool stream = FLAGS_output_format == "text";
+  tokenizer::StreamDecoder decoder(*tokenizer);
+  decoder.set_context(prompt_ids);
+  if (stream) {
+    std::fputs(FLAGS_prompt.c_str(), stdout);
+    std::fflush(stdout);
+  }
+  auto state = model->new_state();
+  sampler::ArgmaxSampler sampler;
+  const generate::GenerateResult result =
+      generate::generate(*model, *state, prompt_ids, options, sampler, [&](int32_t token) {
+        if (!stream) return;
+        std::fputs(decoder.push(token).c_str(), stdout);
+        std::fflush(stdout);
+      });
+
+  const generate::GenerateStats& s = result.stats;
+  if (stream) {
+    std::fputs((decoder.flush() + "\n").c_str(), stdout);
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "prompt tokens: %lld, generated tokens: %lld, stop: %s\n"
+                 "time to first token: %.2f ms, prefill: %.1f tok/s, decode: %.1f tok/s\n",
+                 static_cast<long long>(s.prompt_tokens),
+                 static_cast<long long>(s.generated_tokens),
+                 generate::stop_reason_name(result.stop_reason), s.time_to_first_token_s * 1e3,
+                 s.prefill_tokens_per_s(), s.decode_tokens_per_s());
+    return 0;
+  }
+  nlohmann::json out = {{"prompt_ids", prompt_ids},
+                        {"generated_ids", result.tokens},
+                        {"text", tokenizer->decode(result.tokens)},
+                        {"stop_reason", generate::stop_reason_name(result.stop_reason)},
+                        {"stats",
+                         {{"prompt_tokens", s.prompt_tokens},
+                          {"generated_tokens", s.generated_tokens},
+                          {"time_to_first_token_ms", s.time_to_first_token_s * 1e3},
+                          {"prefill_tokens_per_s", s.prefill_tokens_per_s()},
+                          {"decode_tokens_per_s", s.decode_tokens_per_s()}}}};
+  std::cout << out.dump(-1, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace)
+            << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage(
+      "continue a prompt with a libinfer model\n"
+      "usage: llama_infer MODEL.bin TOKENIZER.json|tokenizer.model [--prompt TEXT] [flags]");
+  gflags::ParseCommandLineFlags(&argc, &argv, /*remove_flags=*/true);
+  if (argc != 3) {
+    std::fprintf(stderr,
+                 "llama_infer: error: expected MODEL.bin and TOKENIZER arguments, got %d\n%s\n",
+                 argc - 1, gflags::ProgramUsage());
+    return 2;
+  }
+  try {
+    return run(argv[1], argv[2]);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "llama_infer: error: %s\n", e.what());
+    return 1;
+  }
+}
