@@ -1,0 +1,114 @@
+"""Text corpus for tokenizer golden tests: prose, code, many scripts, emoji, numbers, odd
+whitespace and special-token look-alikes. Deterministic (seeded) so goldens are reproducible."""
+from __future__ import annotations
+
+import random
+
+HANDWRITTEN = [
+    "Hello world",
+    "Hello, world!",
+    " Hello world",
+    "Hello world ",
+    "  leading and trailing  ",
+    "Once upon a time, there was a little girl named Lily.",
+    "The quick brown fox jumps over the lazy dog.",
+    "I'm sure you'll see they've done it, haven't they? We'd go.",
+    "UPPER CASE and MiXeD cAsE words",
+    "tabs\tbetween\twords",
+    "line one\nline two\n\nline four",
+    "windows\r\nline endings\r\n",
+    "trailing newline\n",
+    "\n\n\nleading newlines",
+    "multiple     spaces    here",
+    "   ",
+    " ",
+    "\t",
+    "\n",
+    "a",
+    "ab",
+    "1",
+    "12",
+    "123",
+    "1234",
+    "12345678901234567890",
+    "3.14159 2.71828 -42 +7 1e-9 0x1F",
+    "Prices: $5, €10, £20, ¥300",
+    "email: someone@example.com, url: https://example.com/a?b=c&d=e#f",
+    "def add(a, b):\n    return a + b\n",
+    "for (int i = 0; i < n; ++i) { sum += x[i]; }",
+    "#include <stdio.h>\nint main(void) { printf(\"hi\\n\"); return 0; }",
+    "SELECT name, COUNT(*) FROM users WHERE age > 21 GROUP BY name;",
+    "{\"key\": [1, 2, 3], \"nested\": {\"a\": null, \"b\": true}}",
+    "<html><body><p class=\"x\">Text</p></body></html>",
+    "    indented code with four spaces",
+    "snake_case_name camelCaseName PascalCaseName kebab-case-name",
+    "Über straße naïve café résumé façade coöperate",
+    "Ελληνικά κείμενο με τόνους",
+    "Русский текст: съешь же ещё этих мягких французских булок",
+    "中文文本：今天天气很好，我们去公园散步吧。",
+    "日本語のテキスト：こんにちは、世界！カタカナとひらがな。",
+    "한국어 텍스트: 안녕하세요, 세계!",
+    "العربية: مرحبا بالعالم",
+    "עברית: שלום עולם",
+    "हिन्दी: नमस्ते दुनिया",
+    "ไทย: สวัสดีชาวโลก",
+    "Tiếng Việt: Xin chào thế giới",
+    "emoji 😀😃😄 and 👍🏽 skin tone",
+    "family 👨‍👩‍👧‍👦 zwj sequence",
+    "flags 🇺🇸🇯🇵 and keycap 1️⃣",
+    "combining: e\u0301 a\u0308 n\u0303",
+    "math: ∑ x² ≤ ∞, ∀x ∈ ℝ",
+    "arrows → ← ↑ ↓ ⇒",
+    "box drawing ┌─┐│└─┘",
+    "zero\u200bwidth\u200bspace",
+    "non\u00a0breaking\u00a0space",
+    "ideographic\u3000space",
+    "supercalifragilisticexpialidocious",
+    "pneumonoultramicroscopicsilicovolcanoconiosis" * 3,
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "!!!???...,,,;;;:::",
+    "'quoted' \"double\" `backtick`",
+    "<s> looks like a special token",
+    "</s> end",
+    "<unk> unknown",
+    "text with <|im_start|> and <|im_end|> inside",
+    "<|start_story|>Once<|end_story|>",
+    "<0x41> byte token look-alike",
+    "▁ metaspace character itself",
+    "ŉ rare latin",
+    "\u0000 nul char",
+    "\x7f delete char",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 fraktur 𝕳𝖊𝖑𝖑𝖔",
+    "🤖🧠💡🚀",
+]
+
+
+def generated(seed: int = 1234, count: int = 60) -> list[str]:
+    """Random mixes of words, numbers, punctuation and Unicode from many blocks."""
+    rng = random.Random(seed)
+    words = ["the", "cat", "sat", "on", "mat", "Lily", "played", "happy", "ball", "tree", "sun",
+             "run", "jump", "über", "naïve", "日本", "中文", "한국", "мир", "مرحبا", "🙂", "👍🏻"]
+    blocks = [(0x20, 0x7E), (0xA0, 0x24F), (0x370, 0x3FF), (0x400, 0x4FF), (0x590, 0x6FF),
+              (0x900, 0x97F), (0x3040, 0x30FF), (0x4E00, 0x4FFF), (0xAC00, 0xAD00), (0x1F300, 0x1F64F)]
+    out = []
+    for i in range(count):
+        if i % 2 == 0:
+            parts = []
+            for _ in range(rng.randint(1, 12)):
+                r = rng.random()
+                if r < 0.6:
+                    parts.append(rng.choice(words))
+                elif r < 0.8:
+                    parts.append(str(rng.randint(0, 10 ** rng.randint(1, 9))))
+                else:
+                    parts.append(rng.choice([",", ".", "!", "?", "--", "(", ")", "\"", "'"]))
+            seps = [" ", " ", " ", "  ", "\n", "\t", ""]
+            out.append("".join(p + rng.choice(seps) for p in parts))
+        else:
+            lo, hi = rng.choice(blocks)
+            out.append("".join(chr(rng.randint(lo, hi)) for _ in range(rng.randint(1, 20))))
+    return out
+
+
+def corpus() -> list[str]:
+    return HANDWRITTEN + generated()

@@ -1,0 +1,126 @@
+// base and tensor: dtypes, devices, allocation, buffers, views, copies, the kernel registry.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+
+#include "infer/base/allocator.h"
+#include "infer/base/buffer.h"
+#include "infer/base/error.h"
+#include "infer/base/mapped_file.h"
+#include "infer/kernels/registry.h"
+#include "infer/tensor/tensor.h"
+#include "test_data.h"
+
+namespace infer {
+namespace {
+
+using base::DataType;
+using base::DeviceType;
+using tensor::Tensor;
+
+TEST(DataType, SizesAndNamesRoundTrip) {
+  EXPECT_EQ(base::dtype_size(DataType::kF32), 4u);
+  EXPECT_EQ(base::dtype_size(DataType::kBF16), 2u);
+  EXPECT_EQ(base::dtype_size(DataType::kI8), 1u);
+  for (DataType t :
+       {DataType::kF32, DataType::kF16, DataType::kBF16, DataType::kI8, DataType::kI32}) {
+    EXPECT_EQ(base::parse_dtype(base::dtype_name(t)), t);
+  }
+  EXPECT_THROW(base::parse_dtype("f64"), base::FormatError);
+}
+
+TEST(Device, ParsesNamesAndRejectsOthers) {
+  EXPECT_EQ(base::parse_device("cpu"), DeviceType::kCPU);
+  EXPECT_EQ(base::parse_device("cuda"), DeviceType::kCUDA);
+  EXPECT_THROW(base::parse_device("tpu"), base::InvalidArgument);
+}
+
+TEST(Device, CudaWithoutGpuIsAClearError) {
+  if (base::cuda_available()) GTEST_SKIP() << "a GPU is present";
+  try {
+    base::require_device(DeviceType::kCUDA);
+    FAIL() << "expected Unsupported";
+  } catch (const base::Unsupported& e) {
+    EXPECT_NE(std::string(e.what()).find("cuda"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Allocator, CpuMemoryIsAligned) {
+  for (size_t bytes : {0u, 1u, 63u, 64u, 1000u}) {
+    void* p = base::allocator_for(DeviceType::kCPU).allocate(bytes);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % base::kCpuAlignment, 0u);
+    base::allocator_for(DeviceType::kCPU).release(p, bytes);
+  }
+}
+
+TEST(Buffer, ViewDoesNotOwnAndKeepsOwnerAlive) {
+  auto owner = std::make_shared<std::vector<float>>(16, 2.f);
+  auto view = base::Buffer::view(owner->data(), 64, DeviceType::kCPU, owner);
+  std::weak_ptr<std::vector<float>> weak = owner;
+  owner.reset();
+  EXPECT_FALSE(weak.expired());
+  EXPECT_FALSE(view->owns_memory());
+  EXPECT_EQ(static_cast<float*>(view->data())[3], 2.f);
+}
+
+TEST(Tensor, RowsAndReshapeAreViews) {
+  Tensor t = Tensor::from_vector<float>({0, 1, 2, 3, 4, 5}, {3, 2});
+  Tensor r = t.rows(1, 3);
+  EXPECT_EQ(r.shape(), (tensor::Shape{2, 2}));
+  EXPECT_EQ(r.to_vector<float>(), (std::vector<float>{2, 3, 4, 5}));
+  r.data<float>()[0] = 42;
+  EXPECT_EQ(t.to_vector<float>()[2], 42);
+  EXPECT_EQ(t.reshape({6}).numel(), 6);
+}
+
+TEST(Tensor, CopiesAreDeep) {
+  Tensor t = Tensor::from_vector<int32_t>({1, 2, 3}, {3});
+  Tensor c = t.to(DeviceType::kCPU);
+  c.data<int32_t>()[0] = 9;
+  EXPECT_EQ(t.to_vector<int32_t>()[0], 1);
+  Tensor z = Tensor::zeros({2, 2}, DataType::kF32, DeviceType::kCPU);
+  z.copy_from(Tensor::from_vector<float>({1, 2, 3, 4}, {2, 2}));
+  EXPECT_EQ(z.to_vector<float>(), (std::vector<float>{1, 2, 3, 4}));
+}
+
+TEST(Tensor, ViewOutsideBufferThrows) {
+  auto buffer = base::Buffer::allocate(16, DeviceType::kCPU);
+  EXPECT_THROW(Tensor::view(buffer, 8, {4}, DataType::kF32), base::Error);
+  EXPECT_THROW(Tensor::from_vector<float>({1, 2}, {3}), base::InvalidArgument);
+}
+
+TEST(Tensor, CudaTensorWithoutGpuIsAClearError) {
+  if (base::cuda_available()) GTEST_SKIP() << "a GPU is present";
+  EXPECT_THROW(Tensor::empty({4}, DataType::kF32, DeviceType::kCUDA), base::Unsupported);
+}
+
+TEST(KernelRegistry, MissingKernelNamesOpDeviceAndDtype) {
+  try {
+    kernels::get_kernel<kernels::MatmulOp>(DeviceType::kCPU, DataType::kI32);
+    FAIL() << "expected Unsupported";
+  } catch (const base::Unsupported& e) {
+    EXPECT_STREQ(e.what(), "no cpu kernel for op matmul with dtype i32");
+  }
+  EXPECT_NE(kernels::find_kernel({kernels::OpKind::kMatmul, DeviceType::kCPU, DataType::kF32}),
+            nullptr);
+  EXPECT_EQ(kernels::find_kernel({kernels::OpKind::kMatmul, DeviceType::kCUDA, DataType::kF32}) !=
+                nullptr,
+            base::built_with_cuda());
+}
+
+TEST(MappedFile, MapsAFileAndReportsMissingOnes) {
+  const std::string path = test::temp_path("mapped.bin");
+  test::write_file(path, "hello");
+  auto file = base::MappedFile::open(path);
+  EXPECT_EQ(file->size(), 5u);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(file->data()), 5), "hello");
+  try {
+    base::MappedFile::open(path + ".missing");
+    FAIL();
+  } catch (const base::FileError& e) {
+    EXPECT_NE(std::string(e.what()).find(".missing"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace infer

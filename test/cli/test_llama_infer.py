@@ -1,0 +1,158 @@
+"""llama_infer as a user runs it: streaming output, JSON output equal to the HF goldens, and one
+clear error line (exit code 1, never a crash or hang) for each kind of bad input."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.join(HERE, "..", "..")
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import infer_format  # noqa: E402
+
+BINARY = os.environ.get("LLAMA_INFER", os.path.join(ROOT, "build", "demo", "llama_infer"))
+MODEL_DIR = os.environ.get("INFER_TEST_MODEL_DIR", os.path.join(ROOT, "build", "test_models"))
+DATA = os.environ.get("INFER_TEST_DATA") or os.environ.get("INFER_DEFAULT_TEST_DATA",
+                                                           os.path.join(ROOT, "..", "shared"))
+STORY_BIN = os.path.join(MODEL_DIR, "story.bin")
+STORY_TOKENIZER = os.path.join(DATA, "models", "story", "tokenizer.json")
+
+pytestmark = pytest.mark.skipif(
+    not (os.path.isfile(BINARY) and os.path.isfile(STORY_BIN) and os.path.isfile(STORY_TOKENIZER)),
+    reason=f"needs {BINARY}, {STORY_BIN} (ctest export fixture) and {STORY_TOKENIZER} (INFER_TEST_DATA)")
+
+
+def run(*args: str, model: str = STORY_BIN, tokenizer: str = STORY_TOKENIZER) -> subprocess.CompletedProcess:
+    # Strict UTF-8 decoding: an error message must never carry raw bytes from a damaged file.
+    return subprocess.run([BINARY, model, tokenizer, *args], capture_output=True, text=True,
+                          encoding="utf-8", errors="strict", timeout=60)
+
+
+def expect_error(result: subprocess.CompletedProcess, *needles: str) -> None:
+    assert result.returncode == 1, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("llama_infer: error: ")
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_streams_the_continuation_and_reports_stats():
+    result = run("--prompt", "Once upon a time", "--max_new_tokens", "20")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Once upon a time, a little girl")
+    assert "prompt tokens: 6, generated tokens: 20, stop: length" in result.stderr
+    assert "time to first token:" in result.stderr and "decode:" in result.stderr
+
+
+def test_json_output_matches_hf_goldens():
+    with open(os.path.join(ROOT, "test", "data", "story_goldens.json"), encoding="utf-8") as f:
+        goldens = json.load(f)
+    for case in goldens["cases"]:
+        result = run("--prompt", case["prompt"], "--max_new_tokens", "100", "--output_format", "json",
+                     "--threads", "1")
+        assert result.returncode == 0, result.stderr
+        out = json.loads(result.stdout)
+        assert out["prompt_ids"] == case["prompt_ids"]
+        assert out["generated_ids"] == case["greedy_ids"], case["prompt"]
+        assert out["text"] == case["greedy_text"]
+        assert out["stop_reason"] == ("eos" if case["greedy_ids"][-1] == 2 else "length")
+
+
+@pytest.fixture
+def story_bytes() -> bytes:
+    with open(STORY_BIN, "rb") as f:
+        return f.read()
+
+
+def write(tmp_path, name: str, data: bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def rewrite_header(story_bytes: bytes, edit) -> bytes:
+    _, _, _, header_len = infer_format.PREAMBLE.unpack(story_bytes[:infer_format.PREAMBLE.size])
+    header = json.loads(story_bytes[infer_format.PREAMBLE.size:infer_format.PREAMBLE.size + header_len])
+    data = story_bytes[infer_format.data_start(header_len):]
+    edit(header)
+    encoded = json.dumps(header).encode()
+    out = story_bytes[:16] + len(encoded).to_bytes(8, "little") + encoded
+    return out + b"\0" * (infer_format.data_start(len(encoded)) - len(out)) + data
+
+
+def test_truncated_model(tmp_path, story_bytes):
+    expect_error(run(model=write(tmp_path, "t.bin", story_bytes[:-5000])), "t.bin", "truncated")
+
+
+def test_wrong_magic(tmp_path, story_bytes):
+    expect_error(run(model=write(tmp_path, "m.bin", b"GGUF" + story_bytes[4:])), "m.bin", "bad magic")
+
+
+def test_corrupted_header(tmp_path, story_bytes):
+    damaged = bytearray(story_bytes)
+    damaged[30:40] = b"\xff" * 10
+    expect_error(run(model=write(tmp_path, "h.bin", bytes(damaged))), "h.bin", "header is not valid JSON")
+
+
+def test_tensor_bytes_do_not_match_shape(tmp_path, story_bytes):
+    def edit(header):
+        for t in header["tensors"]:
+            if t["name"] == "layers.0.mlp.up.weight":
+                t["shape"] = [384, 127]
+    bad = rewrite_header(story_bytes, edit)
+    expect_error(run(model=write(tmp_path, "s.bin", bad)), "s.bin", "layers.0.mlp.up.weight", "do not match shape 384x127")
+
+
+def test_missing_model_and_tokenizer(tmp_path):
+    expect_error(run(model=str(tmp_path / "none.bin")), "none.bin", "cannot open")
+    expect_error(run(tokenizer=str(tmp_path / "none.json")), "none.json", "cannot open")
+
+
+def test_malformed_tokenizer(tmp_path):
+    folder = tmp_path / "tok"
+    folder.mkdir()
+    (folder / "tokenizer.json").write_text('{"model": {"type": "BPE", "vocab": {"a": 0}}')
+    expect_error(run(tokenizer=str(folder / "tokenizer.json")), "tokenizer.json", "not a valid tokenizer.json")
+    (folder / "tokenizer.json").write_text('{"model": {"type": "Unigram", "vocab": []}}')
+    expect_error(run(tokenizer=str(folder / "tokenizer.json")), "model.type", "Unigram")
+
+
+def test_wrong_tokenizer_for_the_model():
+    llama2 = os.path.join(DATA, "tokenizers", "llama2", "tokenizer.json")
+    expect_error(run(tokenizer=llama2), "32000 tokens", "vocabulary of 2048", "wrong tokenizer")
+
+
+def test_empty_prompt():
+    expect_error(run("--prompt", ""), "prompt is empty")
+
+
+def test_prompt_longer_than_the_context():
+    expect_error(run("--prompt", "Once upon a time " * 10, "--max_seq_len", "16"), "longer than --max_seq_len 16")
+    expect_error(run("--max_seq_len", "100000"), "exceeds the model's max_position_embeddings 512")
+
+
+def test_bad_flags():
+    expect_error(run("--device", "tpu"), "unknown device 'tpu'")
+    expect_error(run("--output_format", "xml"), "--output_format")
+    expect_error(run("--max_new_tokens", "-1"), "--max_new_tokens")
+    result = subprocess.run([BINARY], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_cuda_device_without_gpu_is_a_clear_error():
+    result = run("--device", "cuda", "--max_new_tokens", "4")
+    if result.returncode == 0:
+        pytest.skip("a GPU is present: --device cuda ran")
+    expect_error(result, "cuda")
+
+
+def test_generation_stops_when_the_context_is_full():
+    result = run("--max_seq_len", "10", "--max_new_tokens", "100")
+    assert result.returncode == 0, result.stderr
+    assert "generated tokens: 5, stop: context" in result.stderr

@@ -1,0 +1,45 @@
+#include "test_data.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace infer::test {
+
+std::string shared_data_dir() {
+  const char* env = std::getenv("INFER_TEST_DATA");
+  return env && *env ? env : INFER_DEFAULT_TEST_DATA;
+}
+
+std::string exported_model_dir() { return INFER_TEST_MODEL_DIR; }
+
+std::string golden_dir() { return INFER_GOLDEN_DIR; }
+
+bool file_exists(const std::string& path) { return std::filesystem::is_regular_file(path); }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string temp_path(const std::string& name) {
+  static std::atomic<int> counter{0};
+  return (std::filesystem::temp_directory_path() / ("infer_test_" + std::to_string(::getpid()) +
+                                                    "_" + std::to_string(counter++) + "_" + name))
+      .string();
+}
+
+}  // namespace infer::test

@@ -1,0 +1,32 @@
+#pragma once
+// Where tests find data: the shared folder (INFER_TEST_DATA, default ../shared beside the
+// checkout), the models exported from it by the ctest fixture, and the committed goldens.
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace infer::test {
+
+// $INFER_TEST_DATA, or the default compiled in by CMake.
+std::string shared_data_dir();
+// The folder where the export fixture writes models (e.g. story.bin).
+std::string exported_model_dir();
+// test/data in the source tree (committed goldens).
+std::string golden_dir();
+bool file_exists(const std::string& path);
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& bytes);
+// A unique path for a scratch file under the system temp folder.
+std::string temp_path(const std::string& name);
+
+}  // namespace infer::test
+
+// Skips the current test, saying what is missing and how to provide it.
+#define INFER_SKIP_UNLESS_FILE(path)                                                   \
+  do {                                                                                 \
+    if (!::infer::test::file_exists(path)) {                                           \
+      GTEST_SKIP() << "test data not found: " << (path)                                \
+                   << " (set INFER_TEST_DATA to the shared folder and run the export " \
+                      "fixture via ctest)";                                            \
+    }                                                                                  \
+  } while (0)

@@ -1,0 +1,35 @@
+// Each op on the CPU against its plain reference, and on CUDA against the CPU.
+#include <gtest/gtest.h>
+
+#include "infer/base/device.h"
+#include "op_cases.h"
+
+namespace infer::test {
+namespace {
+
+class OpTest : public ::testing::TestWithParam<size_t> {
+ protected:
+  const OpCase& op_case() const { return all_op_cases()[GetParam()]; }
+};
+
+TEST_P(OpTest, CpuMatchesReference) {
+  const OpCase& c = op_case();
+  EXPECT_LE(max_rel_diff(c.run(base::DeviceType::kCPU), c.reference()), c.tolerance) << c.name;
+}
+
+TEST_P(OpTest, CudaMatchesCpu) {
+  if (!base::cuda_available()) GTEST_SKIP() << "no usable CUDA GPU on this machine";
+  const OpCase& c = op_case();
+  // CUDA accumulates in another order than the CPU, so allow the reference tolerance plus a bit.
+  EXPECT_LE(max_rel_diff(c.run(base::DeviceType::kCUDA), c.run(base::DeviceType::kCPU)),
+            c.tolerance + 1e-5)
+      << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllOps, OpTest, ::testing::Range<size_t>(0, all_op_cases().size()),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return all_op_cases()[info.param].name;
+                         });
+
+}  // namespace
+}  // namespace infer::test

@@ -1,0 +1,210 @@
+#include "op_cases.h"
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "../reference/reference_ops.h"
+#include "infer/op/attention.h"
+#include "infer/op/elementwise.h"
+#include "infer/op/embedding.h"
+#include "infer/op/matmul.h"
+#include "infer/op/rmsnorm.h"
+#include "infer/op/rope.h"
+
+namespace infer::test {
+
+using base::DataType;
+using base::DeviceType;
+using tensor::Shape;
+using tensor::Tensor;
+using Vec = std::vector<float>;
+
+namespace {
+
+Vec random_vec(size_t n, uint32_t seed, float scale = 1.f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.f, scale);
+  Vec v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+Tensor on(DeviceType device, const Vec& v, Shape shape) {
+  Tensor t = Tensor::from_vector(v, std::move(shape));
+  return device == DeviceType::kCPU ? t : t.to(device);
+}
+
+Tensor empty_on(DeviceType device, Shape shape) {
+  return Tensor::zeros(std::move(shape), DataType::kF32, device);
+}
+
+const kernels::KernelContext kCtx{};
+
+OpCase matmul_case(int64_t m, int64_t n, int64_t k) {
+  const Vec x = random_vec(m * k, 1), w = random_vec(n * k, 2);
+  return {"matmul_" + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k),
+          [=](DeviceType d) {
+            op::Matmul layer(on(d, w, {n, k}));
+            Tensor out = empty_on(d, {m, n});
+            layer.forward(kCtx, on(d, x, {m, k}), out);
+            return out.to_vector<float>();
+          },
+          [=] { return reference::matmul(x, w, m, n, k); }, 1e-4f};
+}
+
+OpCase rmsnorm_case(int64_t rows, int64_t dim) {
+  const Vec x = random_vec(rows * dim, 3), w = random_vec(dim, 4);
+  return {"rmsnorm_" + std::to_string(rows) + "x" + std::to_string(dim),
+          [=](DeviceType d) {
+            op::RmsNorm layer(on(d, w, {dim}), 1e-5f);
+            Tensor out = empty_on(d, {rows, dim});
+            layer.forward(kCtx, on(d, x, {rows, dim}), out);
+            return out.to_vector<float>();
+          },
+          [=] { return reference::rmsnorm(x, w, rows, dim, 1e-5f); }, 1e-5f};
+}
+
+OpCase embedding_case(int64_t vocab, int64_t dim, int64_t n_tokens) {
+  const Vec table = random_vec(vocab * dim, 5);
+  std::vector<int32_t> ids(n_tokens);
+  for (int64_t i = 0; i < n_tokens; ++i) ids[i] = static_cast<int32_t>((i * 7919) % vocab);
+  return {"embedding_" + std::to_string(n_tokens) + "_tokens",
+          [=](DeviceType d) {
+            op::Embedding layer(on(d, table, {vocab, dim}));
+            Tensor id_tensor = Tensor::from_vector(ids, {n_tokens});
+            if (d != DeviceType::kCPU) id_tensor = id_tensor.to(d);
+            Tensor out = empty_on(d, {n_tokens, dim});
+            layer.forward(kCtx, id_tensor, out);
+            return out.to_vector<float>();
+          },
+          [=] { return reference::embedding(table, ids, dim); }, 0.f};
+}
+
+OpCase rope_case(int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t start_pos) {
+  const Vec x = random_vec(n_tokens * n_heads * head_dim, 6);
+  const double theta = 10000.0;
+  return {"rope_" + std::to_string(n_tokens) + "tok_at_" + std::to_string(start_pos),
+          [=](DeviceType d) {
+            op::Rope layer(head_dim, theta, start_pos + n_tokens, d);
+            Tensor t = on(d, x, {n_tokens, n_heads * head_dim});
+            layer.forward(kCtx, t, n_heads, start_pos);
+            return t.to_vector<float>();
+          },
+          [=] { return reference::rope(x, n_tokens, n_heads, head_dim, start_pos, theta); }, 1e-5f};
+}
+
+OpCase attention_case(int64_t n_tokens, int64_t start_pos, int64_t n_heads, int64_t n_kv_heads,
+                      int64_t head_dim) {
+  const int64_t positions = start_pos + n_tokens;
+  const int64_t capacity = positions + 3;  // the cache is larger than the part in use
+  const Vec q = random_vec(n_tokens * n_heads * head_dim, 7);
+  const Vec k = random_vec(capacity * n_kv_heads * head_dim, 8);
+  const Vec v = random_vec(capacity * n_kv_heads * head_dim, 9);
+  return {"attention_" + std::to_string(n_tokens) + "tok_at_" + std::to_string(start_pos) + "_" +
+              std::to_string(n_heads) + "h" + std::to_string(n_kv_heads) + "kv",
+          [=](DeviceType d) {
+            op::Attention layer(d, n_heads, n_kv_heads, head_dim);
+            Tensor out = empty_on(d, {n_tokens, n_heads * head_dim});
+            layer.forward(kCtx, on(d, q, {n_tokens, n_heads * head_dim}),
+                          on(d, k, {capacity, n_kv_heads * head_dim}),
+                          on(d, v, {capacity, n_kv_heads * head_dim}), out, start_pos);
+            return out.to_vector<float>();
+          },
+          [=] {
+            return reference::attention(q, k, v, n_tokens, start_pos, n_heads, n_kv_heads,
+                                        head_dim);
+          },
+          1e-5f};
+}
+
+OpCase swiglu_case(int64_t n) {
+  const Vec gate = random_vec(n, 10, 3.f), up = random_vec(n, 11);
+  return {"swiglu_" + std::to_string(n),
+          [=](DeviceType d) {
+            op::SwiGLU layer(d);
+            Tensor out = empty_on(d, {n});
+            layer.forward(kCtx, on(d, gate, {n}), on(d, up, {n}), out);
+            return out.to_vector<float>();
+          },
+          [=] { return reference::swiglu(gate, up); }, 1e-6f};
+}
+
+OpCase add_case(int64_t n) {
+  const Vec a = random_vec(n, 12), b = random_vec(n, 13);
+  return {"add_" + std::to_string(n),
+          [=](DeviceType d) {
+            op::Add layer(d);
+            Tensor out = empty_on(d, {n});
+            layer.forward(kCtx, on(d, a, {n}), on(d, b, {n}), out);
+            return out.to_vector<float>();
+          },
+          [=] { return reference::add(a, b); }, 0.f};
+}
+
+OpCase softmax_case(int64_t rows, int64_t cols) {
+  const Vec x = random_vec(rows * cols, 14, 10.f);
+  return {"softmax_" + std::to_string(rows) + "x" + std::to_string(cols),
+          [=](DeviceType d) {
+            op::Softmax layer(d);
+            Tensor t = on(d, x, {rows, cols});
+            layer.forward(kCtx, t);
+            return t.to_vector<float>();
+          },
+          [=] { return reference::softmax(x, rows, cols); }, 1e-6f};
+}
+
+OpCase argmax_case(int64_t n) {
+  Vec x = random_vec(n, 15);
+  x[n / 3] = 100.f;
+  x[n - 1] = 100.f;  // a tie: the lower index must win
+  return {"argmax_" + std::to_string(n),
+          [=](DeviceType d) {
+            op::Argmax layer(d);
+            Tensor out = Tensor::zeros({1}, DataType::kI32, d);
+            layer.forward(kCtx, on(d, x, {n}), out);
+            return Vec{static_cast<float>(out.to_vector<int32_t>()[0])};
+          },
+          [=] { return Vec{static_cast<float>(reference::argmax(x))}; }, 0.f};
+}
+
+}  // namespace
+
+const std::vector<OpCase>& all_op_cases() {
+  static const std::vector<OpCase> cases = {
+      matmul_case(1, 384, 128),
+      matmul_case(1, 1000, 333),
+      matmul_case(7, 96, 64),
+      matmul_case(64, 256, 128),
+      rmsnorm_case(1, 128),
+      rmsnorm_case(5, 1000),
+      embedding_case(2048, 128, 3),
+      embedding_case(50, 16, 700),
+      rope_case(1, 8, 16, 0),
+      rope_case(9, 4, 64, 37),
+      rope_case(600, 2, 8, 0),
+      attention_case(1, 0, 8, 4, 16),
+      attention_case(1, 40, 8, 2, 64),
+      attention_case(6, 0, 4, 4, 32),
+      attention_case(5, 11, 8, 4, 16),
+      swiglu_case(1000),
+      add_case(4097),
+      softmax_case(3, 2048),
+      softmax_case(1, 7),
+      argmax_case(2048),
+      argmax_case(5000),
+  };
+  return cases;
+}
+
+double max_rel_diff(const Vec& a, const Vec& b) {
+  if (a.size() != b.size()) return std::numeric_limits<double>::infinity();
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double diff = std::abs(double(a[i]) - b[i]) / std::max(1.0, std::abs(double(b[i])));
+    if (!(diff <= worst)) worst = diff;  // also catches NaN
+  }
+  return worst;
+}
+
+}  // namespace infer::test

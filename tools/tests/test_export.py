@@ -1,0 +1,150 @@
+"""tools/export.py and tools/infer_format.py: round trip, tied heads, refusals."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, TOOLS)
+import export  # noqa: E402
+import infer_format  # noqa: E402
+
+DATA = os.environ.get("INFER_TEST_DATA") or os.environ.get(
+    "INFER_DEFAULT_TEST_DATA", os.path.join(TOOLS, "..", "..", "shared"))
+STORY = os.path.join(DATA, "models", "story")
+needs_story = pytest.mark.skipif(not os.path.isfile(os.path.join(STORY, "config.json")),
+                                 reason=f"story model not found under {DATA} (set INFER_TEST_DATA)")
+
+
+def run_export(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, os.path.join(TOOLS, "export.py"), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@needs_story
+def test_story_round_trip(tmp_path):
+    from safetensors.numpy import load_file
+
+    out = tmp_path / "story.bin"
+    result = run_export(STORY, str(out))
+    assert result.returncode == 0, result.stderr
+    assert "[20/20]" in result.stderr  # progress, one line per tensor
+    header, arrays = infer_format.read_weights(str(out))
+    hf = load_file(os.path.join(STORY, "model.safetensors"))
+    config = header["config"]
+    assert config["arch"] == "llama" and config["tied_embeddings"] is True
+    assert config["n_kv_heads"] == 4 and config["head_dim"] == 16
+    # The story checkpoint stores the tied matrix only as lm_head.weight.
+    np.testing.assert_array_equal(arrays["embed.weight"], hf["lm_head.weight"])
+    assert "head.weight" not in arrays
+    np.testing.assert_array_equal(arrays["layers.1.mlp.down.weight"], hf["model.layers.1.mlp.down_proj.weight"])
+    for t in header["tensors"]:
+        assert t["offset"] % infer_format.TENSOR_ALIGNMENT == 0
+    assert not os.path.exists(str(out) + ".partial")
+
+
+def make_checkpoint(tmp_path, config_overrides: dict, drop: tuple[str, ...] = ()) -> str:
+    """A tiny random Llama checkpoint written with safetensors."""
+    from safetensors.numpy import save_file
+
+    config = {"architectures": ["LlamaForCausalLM"], "hidden_size": 8, "num_hidden_layers": 1,
+              "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 16,
+              "vocab_size": 10, "max_position_embeddings": 32, "rms_norm_eps": 1e-6,
+              "tie_word_embeddings": False, "bos_token_id": 1, "eos_token_id": 2}
+    config.update(config_overrides)
+    rng = np.random.default_rng(0)
+    shapes = {"model.embed_tokens.weight": (10, 8), "lm_head.weight": (10, 8), "model.norm.weight": (8,),
+              "model.layers.0.input_layernorm.weight": (8,), "model.layers.0.post_attention_layernorm.weight": (8,),
+              "model.layers.0.self_attn.q_proj.weight": (8, 8), "model.layers.0.self_attn.k_proj.weight": (4, 8),
+              "model.layers.0.self_attn.v_proj.weight": (4, 8), "model.layers.0.self_attn.o_proj.weight": (8, 8),
+              "model.layers.0.mlp.gate_proj.weight": (16, 8), "model.layers.0.mlp.up_proj.weight": (16, 8),
+              "model.layers.0.mlp.down_proj.weight": (8, 16)}
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(config))
+    save_file({k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items() if k not in drop},
+              str(folder / "model.safetensors"))
+    return str(folder)
+
+
+def test_untied_head_is_exported(tmp_path):
+    ckpt = make_checkpoint(tmp_path, {})
+    out = tmp_path / "m.bin"
+    assert run_export(ckpt, str(out), "--quiet").returncode == 0
+    header, arrays = infer_format.read_weights(str(out))
+    assert header["config"]["tied_embeddings"] is False
+    assert arrays["head.weight"].shape == (10, 8)
+
+
+def test_fp16_checkpoint_is_widened(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    ckpt = make_checkpoint(tmp_path, {})
+    path = os.path.join(ckpt, "model.safetensors")
+    save_file({k: v.astype(np.float16) for k, v in load_file(path).items()}, path)
+    out = tmp_path / "m.bin"
+    assert run_export(ckpt, str(out), "--quiet").returncode == 0
+    _, arrays = infer_format.read_weights(str(out))
+    assert arrays["norm.weight"].dtype == np.float32
+
+
+@pytest.mark.parametrize("overrides,message", [
+    ({"architectures": ["GPT2LMHeadModel"]}, "unsupported architecture ['GPT2LMHeadModel']"),
+    ({"rope_scaling": {"rope_type": "llama3", "factor": 8.0}}, "rope_scaling"),
+    ({"attention_bias": True}, "attention_bias"),
+    ({"hidden_act": "gelu"}, "hidden_act 'gelu'"),
+])
+def test_unsupported_checkpoints_are_refused(tmp_path, overrides, message):
+    ckpt = make_checkpoint(tmp_path, overrides)
+    out = tmp_path / "m.bin"
+    result = run_export(ckpt, str(out))
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_missing_tensor_and_missing_files(tmp_path):
+    ckpt = make_checkpoint(tmp_path, {}, drop=("model.layers.0.mlp.up_proj.weight",))
+    result = run_export(ckpt, str(tmp_path / "m.bin"))
+    assert result.returncode == 1 and "model.layers.0.mlp.up_proj.weight" in result.stderr
+    result = run_export(str(tmp_path / "nowhere"), str(tmp_path / "m.bin"))
+    assert result.returncode == 1 and "no config.json" in result.stderr
+    os.remove(os.path.join(ckpt, "model.safetensors"))
+    result = run_export(ckpt, str(tmp_path / "m.bin"))
+    assert result.returncode == 1 and "no model.safetensors" in result.stderr
+
+
+def test_sharded_checkpoint(tmp_path):
+    from safetensors.numpy import load_file, save_file
+
+    ckpt = make_checkpoint(tmp_path, {})
+    tensors = load_file(os.path.join(ckpt, "model.safetensors"))
+    os.remove(os.path.join(ckpt, "model.safetensors"))
+    names = sorted(tensors)
+    shards = {"model-00001-of-00002.safetensors": names[:5], "model-00002-of-00002.safetensors": names[5:]}
+    weight_map = {}
+    for file, keys in shards.items():
+        save_file({k: tensors[k] for k in keys}, os.path.join(ckpt, file))
+        weight_map.update({k: file for k in keys})
+    with open(os.path.join(ckpt, "model.safetensors.index.json"), "w") as f:
+        json.dump({"weight_map": weight_map}, f)
+    out = tmp_path / "m.bin"
+    assert run_export(ckpt, str(out), "--quiet").returncode == 0
+    _, arrays = infer_format.read_weights(str(out))
+    np.testing.assert_array_equal(arrays["layers.0.attn.k.weight"], tensors["model.layers.0.self_attn.k_proj.weight"])
+
+
+def test_writer_refuses_incomplete_exports(tmp_path):
+    entries = infer_format.plan_layout([("a", "f32", (3,)), ("b", "f32", (2, 2))])
+    path = str(tmp_path / "x.bin")
+    writer = infer_format.WeightsWriter(path, {"arch": "llama"}, entries)
+    writer.write("a", np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="never written"):
+        writer.close()
+    assert not os.path.exists(path) and not os.path.exists(path + ".partial")
