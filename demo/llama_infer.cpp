@@ -36,6 +36,7 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
   }
   if (FLAGS_prompt.empty()) throw base::InvalidArgument("the prompt is empty (--prompt)");
   if (FLAGS_max_new_tokens < 0) throw base::InvalidArgument("--max_new_tokens must be >= 0");
+  if (FLAGS_threads < 0) throw base::InvalidArgument("--threads must be >= 0 (0 = all cores)");
   base::set_num_threads(FLAGS_threads);
 
   const auto tokenizer = tokenizer::Tokenizer::load(tokenizer_path);

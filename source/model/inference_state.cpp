@@ -11,9 +11,11 @@ InferenceState::InferenceState(const ModelConfig& config, int64_t max_seq_len,
                                base::DeviceType device)
     : config_(&config), max_seq_len_(max_seq_len), device_(device) {
   const int64_t kv_dim = config.n_kv_heads * config.head_dim;
+  // Left uninitialised: attention reads only positions already written. On the CPU a large
+  // block comes from mmap, so its pages are committed only as the context fills up.
   for (int64_t l = 0; l < config.n_layers; ++l) {
-    k_cache_.push_back(Tensor::zeros({max_seq_len, kv_dim}, DataType::kF32, device));
-    v_cache_.push_back(Tensor::zeros({max_seq_len, kv_dim}, DataType::kF32, device));
+    k_cache_.push_back(Tensor::empty({max_seq_len, kv_dim}, DataType::kF32, device));
+    v_cache_.push_back(Tensor::empty({max_seq_len, kv_dim}, DataType::kF32, device));
   }
   last_norm_ = Tensor::empty({1, config.dim}, DataType::kF32, device);
   logits_ = Tensor::empty({1, config.vocab_size}, DataType::kF32, device);

@@ -141,6 +141,7 @@ def test_bad_flags():
     expect_error(run("--device", "tpu"), "unknown device 'tpu'")
     expect_error(run("--output_format", "xml"), "--output_format")
     expect_error(run("--max_new_tokens", "-1"), "--max_new_tokens")
+    expect_error(run("--threads", "-2"), "--threads")
     result = subprocess.run([BINARY], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "usage" in result.stderr
 
