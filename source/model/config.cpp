@@ -21,11 +21,13 @@ T required(const json& j, const char* key, const std::string& source) {
   }
 }
 
-void require_positive(int64_t value, const char* key, const std::string& source) {
+int64_t required_positive(const json& j, const char* key, const std::string& source) {
+  const auto value = required<int64_t>(j, key, source);
   if (value <= 0) {
     throw base::FormatError(source + ": config field '" + key + "' must be positive, got " +
                             std::to_string(value));
   }
+  return value;
 }
 
 }  // namespace
@@ -44,14 +46,14 @@ ModelConfig ModelConfig::from_json_text(const std::string& json_text, const std:
     throw base::FormatError(source + ": unsupported architecture '" + c.arch +
                             "' (this libinfer runs: llama)");
   }
-  c.dim = required<int64_t>(j, "dim", source);
-  c.n_layers = required<int64_t>(j, "n_layers", source);
-  c.n_heads = required<int64_t>(j, "n_heads", source);
-  c.n_kv_heads = required<int64_t>(j, "n_kv_heads", source);
-  c.head_dim = required<int64_t>(j, "head_dim", source);
-  c.hidden_dim = required<int64_t>(j, "hidden_dim", source);
-  c.vocab_size = required<int64_t>(j, "vocab_size", source);
-  c.max_position_embeddings = required<int64_t>(j, "max_position_embeddings", source);
+  c.dim = required_positive(j, "dim", source);
+  c.n_layers = required_positive(j, "n_layers", source);
+  c.n_heads = required_positive(j, "n_heads", source);
+  c.n_kv_heads = required_positive(j, "n_kv_heads", source);
+  c.head_dim = required_positive(j, "head_dim", source);
+  c.hidden_dim = required_positive(j, "hidden_dim", source);
+  c.vocab_size = required_positive(j, "vocab_size", source);
+  c.max_position_embeddings = required_positive(j, "max_position_embeddings", source);
   c.rope_theta = required<double>(j, "rope_theta", source);
   c.norm_eps = required<float>(j, "norm_eps", source);
   c.tied_embeddings = required<bool>(j, "tied_embeddings", source);
@@ -66,16 +68,6 @@ ModelConfig ModelConfig::from_json_text(const std::string& json_text, const std:
     throw base::FormatError(source + ": attention_bias is not supported by this libinfer");
   }
 
-  for (auto [value, key] : {std::pair{c.dim, "dim"},
-                            {c.n_layers, "n_layers"},
-                            {c.n_heads, "n_heads"},
-                            {c.n_kv_heads, "n_kv_heads"},
-                            {c.head_dim, "head_dim"},
-                            {c.hidden_dim, "hidden_dim"},
-                            {c.vocab_size, "vocab_size"},
-                            {c.max_position_embeddings, "max_position_embeddings"}}) {
-    require_positive(value, key, source);
-  }
   if (c.n_heads % c.n_kv_heads != 0) {
     throw base::FormatError(source + ": n_heads (" + std::to_string(c.n_heads) +
                             ") is not a multiple of n_kv_heads (" + std::to_string(c.n_kv_heads) +
