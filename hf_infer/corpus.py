@@ -80,10 +80,75 @@ HANDWRITTEN = [
     "\x7f delete char",
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 fraktur 𝕳𝖊𝖑𝖑𝖔",
     "🤖🧠💡🚀",
+    # Case-insensitive contractions, as Llama 3 / Qwen regexes match them.
+    "IT'S HE'LL WE'VE THEY'RE I'M YOU'D DON'T",
+    "it's he'll we've they're i'm you'd don't",
+    "rock'n'roll o'clock 'tis '90s",
+    # Whitespace of every kind.
+    "a\u0085b next line char",
+    "space before newline \nand after",
+    "  \n  \n  mixed indentation",
+    "\r\n\r\n",
+    "\t\t\ttabs only",
+    "x  \t  y",
+    "trailing tabs\t\t",
+    "en\u2002space em\u2003space thin\u2009space",
+    "line\u2028separator paragraph\u2029separator",
+    # Normalisation: decomposed and composed forms, compatibility characters.
+    "e\u0301cole vs \u00e9cole",
+    "\u1100\u1161\u11a8 Hangul jamo vs \uac01",
+    "A\u030a ångström \u212b",
+    "ﬁ ligature ① circled ｆｕｌｌｗｉｄｔｈ",
+    "\u0041\u0300\u0301\u0302 stacked marks",
+    # Numbers.
+    "0", "00", "007", "1000000", "3,141,592", "1.5e10", "-0.0001", "１２３ fullwidth digits",
+    "٠١٢٣ Arabic-Indic digits", "½ ¾ ² ³ numeric symbols",
+    # Code.
+    "if (x != y && z >= 0) { return -1; }",
+    "const auto& [key, value] : map",
+    "print(f\"{name!r:>10}\")",
+    "SELECT * FROM t;\n-- comment\n/* block */",
+    "fn main() -> Result<(), Box<dyn Error>> {\n    Ok(())\n}",
+    "<?php echo $var; ?>",
+    "~/.bashrc && export PATH=$PATH:/usr/local/bin",
+    "x = [i**2 for i in range(10) if i % 2 == 0]",
+    # CJK and other scripts in context.
+    "我爱北京天安门。",
+    "東京都は日本の首都です。",
+    "서울은 한국의 수도입니다.",
+    "Привет, как дела? Всё хорошо!",
+    "שלום, מה שלומך?",
+    "مرحبا، كيف حالك؟",
+    "Γειά σου Κόσμε",
+    "ქართული ენა",
+    "Հայերեն",
+    "አማርኛ",
+    "ᚠᛇᚻ runes",
+    "𓀀𓀁 hieroglyphs",
+    # Emoji.
+    "👩🏽‍💻 woman technologist medium skin",
+    "🏳️‍🌈 rainbow flag",
+    "❤️ ❤ heart with and without VS16",
+    "👍👍🏻👍🏼👍🏽👍🏾👍🏿",
+    "🧑‍🤝‍🧑 people holding hands",
+    # Special-token look-alikes of every tokenizer in ../shared.
+    "<|begin_of_text|>hello<|end_of_text|>",
+    "<|eot_id|> <|start_header_id|>user<|end_header_id|>",
+    "<|im_start|>system\nYou are helpful.<|im_end|>\n",
+    "<|endoftext|>",
+    "<s>[INST] hi [/INST]</s>",
+    "< s > <| im_start |>",
+    "<<SYS>> system <</SYS>>",
+    # Long inputs.
+    "word " * 200,
+    "x" * 1000,
+    "🙂" * 100,
+    "中" * 300,
+    ("The quick brown fox jumps over the lazy dog. " * 20).strip(),
 ]
 
 
-def generated(seed: int = 1234, count: int = 60) -> list[str]:
+def generated(seed: int = 1234, count: int = 420) -> list[str]:
     """Random mixes of words, numbers, punctuation and Unicode from many blocks."""
     rng = random.Random(seed)
     words = ["the", "cat", "sat", "on", "mat", "Lily", "played", "happy", "ball", "tree", "sun",
@@ -102,7 +167,7 @@ def generated(seed: int = 1234, count: int = 60) -> list[str]:
                     parts.append(str(rng.randint(0, 10 ** rng.randint(1, 9))))
                 else:
                     parts.append(rng.choice([",", ".", "!", "?", "--", "(", ")", "\"", "'"]))
-            seps = [" ", " ", " ", "  ", "\n", "\t", ""]
+            seps = [" ", " ", " ", "  ", "\n", "\t", "", "\r\n", "   "]
             out.append("".join(p + rng.choice(seps) for p in parts))
         else:
             lo, hi = rng.choice(blocks)
@@ -111,4 +176,4 @@ def generated(seed: int = 1234, count: int = 60) -> list[str]:
 
 
 def corpus() -> list[str]:
-    return HANDWRITTEN + generated()
+    return list(dict.fromkeys(HANDWRITTEN + generated()))  # unique, in order

@@ -4,6 +4,12 @@
 
 namespace infer::tokenizer {
 
+namespace {
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+}  // namespace
+
 AddedTokenMatcher::AddedTokenMatcher(
     const std::vector<AddedToken>& tokens, bool want_normalized,
     const std::function<std::string(const AddedToken&)>& pattern_of) {
@@ -15,6 +21,9 @@ AddedTokenMatcher::AddedTokenMatcher(
   std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
     return a.pattern.size() > b.pattern.size();
   });
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    by_first_byte_[static_cast<unsigned char>(entries_[i].pattern[0])].push_back(i);
+  }
 }
 
 void AddedTokenMatcher::split(std::string_view text, bool parse_special,
@@ -23,7 +32,8 @@ void AddedTokenMatcher::split(std::string_view text, bool parse_special,
   size_t start = 0;
   for (size_t i = 0; i < text.size();) {
     const Entry* match = nullptr;
-    for (const Entry& e : entries_) {
+    for (size_t index : by_first_byte_[static_cast<unsigned char>(text[i])]) {
+      const Entry& e = entries_[index];
       if ((parse_special || !e.token.special) &&
           text.compare(i, e.pattern.size(), e.pattern) == 0) {
         match = &e;
@@ -34,10 +44,15 @@ void AddedTokenMatcher::split(std::string_view text, bool parse_special,
       ++i;
       continue;
     }
-    if (i > start) on_text(text.substr(start, i - start));
+    size_t begin = i;
+    size_t end = i + match->pattern.size();
+    if (match->token.lstrip)
+      while (begin > start && is_space(text[begin - 1])) --begin;
+    if (match->token.rstrip)
+      while (end < text.size() && is_space(text[end])) ++end;
+    if (begin > start) on_text(text.substr(start, begin - start));
     on_token(match->token);
-    i += match->pattern.size();
-    start = i;
+    i = start = end;
   }
   if (start < text.size()) on_text(text.substr(start));
 }

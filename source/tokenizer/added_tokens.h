@@ -15,6 +15,9 @@ struct AddedToken {
   // HF: the token is matched in normalised text (its content normalised too) rather than in the
   // raw input.
   bool normalized = false;
+  // HF: whitespace on that side of the token is absorbed into it.
+  bool lstrip = false;
+  bool rstrip = false;
 };
 
 // Matches a fixed set of tokens in text, longest first at each position.
@@ -37,7 +40,10 @@ class AddedTokenMatcher {
     std::string pattern;
     AddedToken token;
   };
-  std::vector<Entry> entries_;  // longest pattern first
+  std::vector<Entry> entries_;
+  // Indices into entries_ by the pattern's first byte, longest pattern first, so that most text
+  // positions are rejected with one table look-up.
+  std::vector<size_t> by_first_byte_[256];
 };
 
 }  // namespace infer::tokenizer

@@ -1,6 +1,7 @@
 #include "bpe_model.h"
 
 #include <cstdio>
+#include <mutex>
 #include <queue>
 
 #include "infer/base/error.h"
@@ -11,7 +12,13 @@ namespace infer::tokenizer {
 BpeModel::BpeModel(std::unordered_map<std::string, int32_t> vocab,
                    const std::vector<std::pair<std::string, std::string>>& merges, Options options,
                    const std::string& source)
-    : vocab_(std::move(vocab)), options_(options) {
+    : options_(options) {
+  pieces_.reserve(vocab.size());
+  vocab_.reserve(vocab.size());
+  for (auto& [piece, id] : vocab) {
+    pieces_.push_back(piece);
+    vocab_.emplace(pieces_.back(), id);  // reserve() above keeps the strings in place
+  }
   merges_.reserve(merges.size());
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [left, right] = merges[rank];
@@ -33,13 +40,39 @@ BpeModel::BpeModel(std::unordered_map<std::string, int32_t> vocab,
 }
 
 std::optional<int32_t> BpeModel::id_of(std::string_view piece) const {
-  auto it = vocab_.find(std::string(piece));
+  auto it = vocab_.find(piece);
   if (it == vocab_.end()) return std::nullopt;
   return it->second;
 }
 
 void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) const {
   if (word.empty()) return;
+  if (word.size() > kMaxCachedWordBytes) {
+    merge_word(word, out);
+    return;
+  }
+  {
+    std::shared_lock<std::shared_mutex> lock(cache_mutex_);
+    auto it = cache_.find(word);
+    if (it != cache_.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      return;
+    }
+  }
+  std::vector<int32_t> ids;
+  merge_word(word, ids);
+  out.insert(out.end(), ids.begin(), ids.end());
+  std::unique_lock<std::shared_mutex> lock(cache_mutex_);
+  if (cache_.size() >= kCacheCapacity) {
+    cache_.clear();
+    cache_keys_.clear();
+  }
+  if (cache_.count(word)) return;  // another thread got there first
+  cache_keys_.emplace_back(word);
+  cache_.emplace(cache_keys_.back(), std::move(ids));
+}
+
+void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) const {
   if (options_.ignore_merges) {
     if (auto id = id_of(word)) {
       out.push_back(*id);

@@ -4,10 +4,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
-#include <variant>
 
 #include "added_tokens.h"
 #include "bpe_model.h"
+#include "byte_level.h"
+#include "hf_decoder.h"
+#include "hf_json.h"
+#include "hf_normalizer.h"
+#include "hf_pre_tokenizer.h"
 #include "infer/base/error.h"
 #include "special_token_policy.h"
 #include "utf8.h"
@@ -18,147 +22,53 @@ using nlohmann::json;
 
 namespace {
 
-// Normaliser steps, applied in order to each piece of text between added tokens.
-struct Prepend {
-  std::string prefix;
-};
-struct Replace {
-  std::string from, to;
-};
-using NormalizerStep = std::variant<Prepend, Replace>;
-
-// Decoder steps, applied in order to the list of token strings.
-struct ByteFallback {};
-struct Fuse {};
-struct Strip {
-  std::string content;
-  int start, stop;
-};
-using DecoderStep = std::variant<Replace, ByteFallback, Fuse, Strip>;
-
-class FieldError : public base::FormatError {
- public:
-  FieldError(const std::string& source, const std::string& field, const std::string& what)
-      : base::FormatError(source + ": " + field + ": " + what) {}
-};
-
-const json& field(const json& j, const char* key, const std::string& source,
-                  const std::string& path) {
-  if (!j.is_object() || !j.contains(key)) throw FieldError(source, path + key, "missing");
-  return j.at(key);
-}
-
-Replace parse_replace(const json& step, const std::string& source, const std::string& path) {
-  const json& pattern = field(step, "pattern", source, path);
-  if (!pattern.contains("String")) {
-    throw FieldError(source, path + "pattern",
-                     "only String patterns are supported, got " + pattern.dump());
-  }
-  return Replace{pattern["String"].get<std::string>(),
-                 field(step, "content", source, path).get<std::string>()};
-}
-
-std::vector<NormalizerStep> parse_normalizer(const json& j, const std::string& source) {
-  std::vector<NormalizerStep> steps;
-  if (j.is_null()) return steps;
-  const std::string type = field(j, "type", source, "normalizer.").get<std::string>();
+// The specials a post-processor puts around the text: TemplateProcessing's "single" template;
+// ByteLevel adds none; Sequence combines them.
+void parse_post_processor(const json& post, const std::string& source, std::vector<int32_t>& prefix,
+                          std::vector<int32_t>& suffix) {
+  if (post.is_null()) return;
+  const std::string path = "post_processor.";
+  const std::string type = type_of(post, source, path);
   if (type == "Sequence") {
-    for (const json& step : field(j, "normalizers", source, "normalizer.")) {
-      for (auto& s : parse_normalizer(step, source)) steps.push_back(std::move(s));
+    for (const json& p : field(post, "processors", source, path))
+      parse_post_processor(p, source, prefix, suffix);
+  } else if (type == "TemplateProcessing") {
+    bool seen_sequence = false;
+    for (const json& item : field(post, "single", source, path)) {
+      if (item.contains("Sequence")) {
+        seen_sequence = true;
+        continue;
+      }
+      const std::string name =
+          field(item, "SpecialToken", source, path + "single[].").value("id", std::string());
+      const json& special = field(field(post, "special_tokens", source, path), name.c_str(), source,
+                                  path + "special_tokens.");
+      for (const json& id : field(special, "ids", source, path + "special_tokens." + name + "."))
+        (seen_sequence ? suffix : prefix).push_back(id.get<int32_t>());
     }
-  } else if (type == "Prepend") {
-    steps.push_back(Prepend{field(j, "prepend", source, "normalizer.").get<std::string>()});
-  } else if (type == "Replace") {
-    steps.push_back(parse_replace(j, source, "normalizer."));
-  } else {
-    throw FieldError(source, "normalizer.type", "unsupported normalizer '" + type + "'");
+  } else if (type != "ByteLevel") {
+    throw FieldError(source, path + "type", "unsupported post-processor '" + type + "'");
   }
-  return steps;
 }
 
-std::vector<DecoderStep> parse_decoder(const json& j, const std::string& source) {
-  std::vector<DecoderStep> steps;
-  if (j.is_null()) return steps;
-  const std::string type = field(j, "type", source, "decoder.").get<std::string>();
-  if (type == "Sequence") {
-    for (const json& step : field(j, "decoders", source, "decoder.")) {
-      for (auto& s : parse_decoder(step, source)) steps.push_back(std::move(s));
-    }
-  } else if (type == "Replace") {
-    steps.push_back(parse_replace(j, source, "decoder."));
-  } else if (type == "ByteFallback") {
-    steps.push_back(ByteFallback{});
-  } else if (type == "Fuse") {
-    steps.push_back(Fuse{});
-  } else if (type == "Strip") {
-    steps.push_back(Strip{field(j, "content", source, "decoder.").get<std::string>(),
-                          field(j, "start", source, "decoder.").get<int>(),
-                          field(j, "stop", source, "decoder.").get<int>()});
-  } else {
-    throw FieldError(source, "decoder.type", "unsupported decoder '" + type + "'");
-  }
-  return steps;
+// transformers' clean_up_tokenization: drops the space before punctuation and contractions.
+std::string clean_up_tokenization(std::string text) {
+  static const std::pair<const char*, const char*> kRules[] = {
+      {" .", "."},     {" ?", "?"},   {" !", "!"},   {" ,", ","},     {" ' ", "'"},
+      {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+  for (const auto& [from, to] : kRules) text = utf8::replace_all(text, from, to);
+  return text;
 }
 
-// "<0xHH>" -> the byte, for ByteFallback.
-std::optional<unsigned char> parse_byte_token(const std::string& s) {
-  if (s.size() != 6 || s.compare(0, 3, "<0x") != 0 || s[5] != '>') return std::nullopt;
-  unsigned value = 0;
-  for (int i = 3; i < 5; ++i) {
-    const char c = s[i];
-    const int digit = (c >= '0' && c <= '9') ? c - '0' : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-    if (digit < 0) return std::nullopt;
-    value = value * 16 + static_cast<unsigned>(digit);
+// transformers classes whose constructor rebuilds the post-processor from add_bos_token /
+// add_eos_token; for every other class the file's post-processor alone decides.
+bool honours_add_bos_eos(const std::optional<std::string>& tokenizer_class) {
+  if (!tokenizer_class) return false;
+  for (const char* name : {"LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer",
+                           "CodeLlamaTokenizerFast", "GemmaTokenizer", "GemmaTokenizerFast"}) {
+    if (*tokenizer_class == name) return true;
   }
-  return static_cast<unsigned char>(value);
-}
-
-void apply(const DecoderStep& step, std::vector<std::string>& tokens) {
-  if (auto* r = std::get_if<Replace>(&step)) {
-    for (auto& t : tokens) t = utf8::replace_all(t, r->from, r->to);
-  } else if (std::holds_alternative<ByteFallback>(step)) {
-    // Runs of byte tokens become their bytes when those are valid UTF-8, else one U+FFFD per
-    // byte (HF's rule).
-    std::vector<std::string> out;
-    std::string bytes;
-    size_t n_bytes = 0;
-    auto flush = [&] {
-      if (n_bytes == 0) return;
-      if (utf8::is_valid(bytes)) {
-        out.push_back(bytes);
-      } else {
-        for (size_t i = 0; i < n_bytes; ++i) out.push_back("\xEF\xBF\xBD");
-      }
-      bytes.clear();
-      n_bytes = 0;
-    };
-    for (auto& t : tokens) {
-      if (auto b = parse_byte_token(t)) {
-        bytes.push_back(static_cast<char>(*b));
-        ++n_bytes;
-      } else {
-        flush();
-        out.push_back(std::move(t));
-      }
-    }
-    flush();
-    tokens = std::move(out);
-  } else if (std::holds_alternative<Fuse>(step)) {
-    std::string joined;
-    for (auto& t : tokens) joined += t;
-    tokens.assign(1, std::move(joined));
-  } else if (auto* s = std::get_if<Strip>(&step)) {
-    for (auto& t : tokens) {
-      const auto& c = s->content;
-      for (int i = 0; i < s->start && t.compare(0, c.size(), c) == 0 && !c.empty(); ++i)
-        t.erase(0, c.size());
-      for (int i = 0; i < s->stop && t.size() >= c.size() && !c.empty() &&
-                      t.compare(t.size() - c.size(), c.size(), c) == 0;
-           ++i) {
-        t.erase(t.size() - c.size());
-      }
-    }
-  }
+  return false;
 }
 
 class HfTokenizer final : public Tokenizer {
@@ -175,12 +85,13 @@ class HfTokenizer final : public Tokenizer {
   std::optional<int32_t> eos_id() const override { return eos_; }
 
  private:
-  std::string normalize(std::string_view text) const;
+  void encode_segment(std::string_view normalized, std::vector<int32_t>& ids) const;
   std::optional<int32_t> token_id(const std::string& content) const;
 
   std::unique_ptr<BpeModel> bpe_;
-  std::vector<NormalizerStep> normalizer_;
-  std::vector<DecoderStep> decoder_;
+  Normalizer normalizer_;
+  PreTokenizer pre_tokenizer_;
+  Decoder decoder_;
   std::vector<AddedToken> added_;
   // Tokens matched in the raw text, and tokens matched in each normalised piece (HF's
   // `normalized` flag), as HF's AddedVocabulary does.
@@ -191,6 +102,7 @@ class HfTokenizer final : public Tokenizer {
   std::vector<int32_t> prefix_ids_;  // added around the text when add_special_tokens
   std::vector<int32_t> suffix_ids_;
   std::optional<int32_t> bos_, eos_;
+  bool clean_up_spaces_ = false;
 };
 
 HfTokenizer::HfTokenizer(const json& j, const SpecialTokenPolicy& policy,
@@ -205,10 +117,10 @@ HfTokenizer::HfTokenizer(const json& j, const SpecialTokenPolicy& policy,
       throw FieldError(source, std::string("model.") + key, "is not supported");
     }
   }
-  if (j.contains("pre_tokenizer") && !j["pre_tokenizer"].is_null()) {
-    throw FieldError(source, "pre_tokenizer",
-                     "type '" + j["pre_tokenizer"].value("type", std::string("?")) +
-                         "' is not supported by this libinfer");
+  if (model.contains("dropout") && !model["dropout"].is_null() &&
+      model["dropout"].get<double>() > 0) {
+    throw FieldError(source, "model.dropout",
+                     "BPE dropout is not supported (it makes encoding random)");
   }
 
   auto vocab =
@@ -236,7 +148,10 @@ HfTokenizer::HfTokenizer(const json& j, const SpecialTokenPolicy& policy,
     for (const json& t : j["added_tokens"]) {
       AddedToken a{field(t, "content", source, "added_tokens[].").get<std::string>(),
                    field(t, "id", source, "added_tokens[].").get<int32_t>(),
-                   t.value("special", false), t.value("normalized", false)};
+                   t.value("special", false),
+                   t.value("normalized", false),
+                   t.value("lstrip", false),
+                   t.value("rstrip", false)};
       if (a.id < 0) throw FieldError(source, "added_tokens", "negative id for '" + a.content + "'");
       max_id = std::max(max_id, a.id);
       added_.push_back(std::move(a));
@@ -261,58 +176,47 @@ HfTokenizer::HfTokenizer(const json& j, const SpecialTokenPolicy& policy,
     options.unk_id = it->second;
   }
   bpe_ = std::make_unique<BpeModel>(std::move(vocab), merges, options, source);
-  normalizer_ = parse_normalizer(j.value("normalizer", json()), source);
-  decoder_ = parse_decoder(j.value("decoder", json()), source);
+  normalizer_ = Normalizer::parse(j.value("normalizer", json()), source);
+  pre_tokenizer_ = PreTokenizer::parse(j.value("pre_tokenizer", json()), source);
+  decoder_ = Decoder::parse(j.value("decoder", json()), source);
   raw_matcher_ = std::make_unique<AddedTokenMatcher>(added_, /*want_normalized=*/false,
                                                      [](const AddedToken& t) { return t.content; });
   normalized_matcher_ = std::make_unique<AddedTokenMatcher>(
       added_, /*want_normalized=*/true,
-      [this](const AddedToken& t) { return normalize(t.content); });
+      [this](const AddedToken& t) { return normalizer_.apply(t.content); });
 
-  // Specials around the text: the post-processor's template, overridden by tokenizer_config.json.
-  const json post = j.value("post_processor", json());
-  if (!post.is_null() && post.value("type", std::string()) == "TemplateProcessing") {
-    bool seen_sequence = false;
-    for (const json& item : field(post, "single", source, "post_processor.")) {
-      if (item.contains("Sequence")) {
-        seen_sequence = true;
-      } else if (item.contains("SpecialToken")) {
-        const std::string name = item["SpecialToken"].value("id", std::string());
-        const json& ids = field(field(post, "special_tokens", source, "post_processor."),
-                                name.c_str(), source, "post_processor.special_tokens.");
-        for (const json& id :
-             field(ids, "ids", source, "post_processor.special_tokens." + name + "."))
-          (seen_sequence ? suffix_ids_ : prefix_ids_).push_back(id.get<int32_t>());
-      }
-    }
-  } else if (!post.is_null()) {
-    throw FieldError(source, "post_processor.type",
-                     "unsupported post-processor '" + post.value("type", std::string("?")) + "'");
-  }
+  // Specials around the text: the post-processor, overridden by tokenizer_config.json for the
+  // classes that do so in transformers.
+  parse_post_processor(j.value("post_processor", json()), source, prefix_ids_, suffix_ids_);
   bos_ = prefix_ids_.empty() ? std::nullopt : std::optional<int32_t>(prefix_ids_.front());
   eos_ = suffix_ids_.empty() ? std::nullopt : std::optional<int32_t>(suffix_ids_.back());
   auto resolve = [&](const std::optional<std::string>& text,
                      const char* what) -> std::optional<int32_t> {
     if (!text) return std::nullopt;
     auto id = token_id(*text);
-    if (!id)
+    if (!id) {
       throw base::FormatError(source + ": tokenizer_config.json names " + what + " '" + *text +
                               "', which is not in the vocabulary");
+    }
     return id;
   };
   if (auto id = resolve(policy.bos_token, "bos_token")) bos_ = id;
   if (auto id = resolve(policy.eos_token, "eos_token")) eos_ = id;
-  auto override_with = [&](std::optional<bool> add, std::optional<int32_t> id,
-                           std::vector<int32_t>& ids, const char* what) {
-    if (!add) return;
-    ids.clear();
-    if (*add && !id)
-      throw base::FormatError(source + ": tokenizer_config.json sets add_" + std::string(what) +
-                              "_token but no " + what + " token is defined");
-    if (*add) ids.push_back(*id);
-  };
-  override_with(policy.add_bos, bos_, prefix_ids_, "bos");
-  override_with(policy.add_eos, eos_, suffix_ids_, "eos");
+  if (honours_add_bos_eos(policy.tokenizer_class)) {
+    auto override_with = [&](std::optional<bool> add, std::optional<int32_t> id,
+                             std::vector<int32_t>& ids, const std::string& what) {
+      if (!add) return;
+      if (*add && !id) {
+        throw base::FormatError(source + ": tokenizer_config.json sets add_" + what +
+                                "_token but no " + what + " token is defined");
+      }
+      ids.clear();
+      if (*add) ids.push_back(*id);
+    };
+    override_with(policy.add_bos, bos_, prefix_ids_, "bos");
+    override_with(policy.add_eos, eos_, suffix_ids_, "eos");
+  }
+  clean_up_spaces_ = policy.clean_up_tokenization_spaces;
 }
 
 std::optional<int32_t> HfTokenizer::token_id(const std::string& content) const {
@@ -322,32 +226,36 @@ std::optional<int32_t> HfTokenizer::token_id(const std::string& content) const {
   return bpe_->id_of(content);
 }
 
-std::string HfTokenizer::normalize(std::string_view text) const {
-  std::string normalized(text);
-  for (const auto& step : normalizer_) {
-    if (auto* p = std::get_if<Prepend>(&step)) {
-      if (!normalized.empty()) normalized = p->prefix + normalized;
-    } else if (auto* r = std::get_if<Replace>(&step)) {
-      normalized = utf8::replace_all(normalized, r->from, r->to);
+void HfTokenizer::encode_segment(std::string_view normalized, std::vector<int32_t>& ids) const {
+  const std::string prepared = pre_tokenizer_.prepare(normalized);
+  std::vector<std::string_view> words;
+  pre_tokenizer_.split(prepared, words);
+  for (std::string_view word : words) {
+    if (pre_tokenizer_.byte_level()) {
+      bpe_->encode_word(byte_level::encode(word), ids);
+    } else {
+      bpe_->encode_word(word, ids);
     }
   }
-  return normalized;
 }
 
-std::vector<int32_t> HfTokenizer::encode(std::string_view text,
+std::vector<int32_t> HfTokenizer::encode(std::string_view raw_text,
                                          const EncodeOptions& options) const {
+  // HF receives Python strings, which are always valid Unicode; bytes that are not valid UTF-8
+  // are read the way Python's bytes.decode(errors="replace") reads them.
+  const std::string text = utf8::to_valid_lossy(raw_text);
   std::vector<int32_t> ids;
   if (options.add_special_tokens) ids = prefix_ids_;
   auto push_token = [&](const AddedToken& t) { ids.push_back(t.id); };
   // Raw-text tokens split the input first; each piece between them is normalised on its own,
-  // then split by the normalised tokens, and what remains goes through BPE.
+  // then split by the normalised tokens, and what remains is pre-tokenized and BPE-encoded.
   raw_matcher_->split(
       text, options.parse_special,
       [&](std::string_view piece) {
-        const std::string normalized = normalize(piece);
+        const std::string normalized = normalizer_.apply(piece);
         normalized_matcher_->split(
             normalized, options.parse_special,
-            [&](std::string_view word) { bpe_->encode_word(word, ids); }, push_token);
+            [&](std::string_view part) { encode_segment(part, ids); }, push_token);
       },
       push_token);
   if (options.add_special_tokens) ids.insert(ids.end(), suffix_ids_.begin(), suffix_ids_.end());
@@ -366,10 +274,8 @@ std::string HfTokenizer::decode(const std::vector<int32_t>& ids, bool skip_speci
     if (skip_special_tokens && special_[static_cast<size_t>(id)]) continue;
     tokens.push_back(pieces_[static_cast<size_t>(id)]);
   }
-  for (const auto& step : decoder_) apply(step, tokens);
-  std::string text;
-  for (const auto& t : tokens) text += t;
-  return text;
+  std::string text = decoder_.decode(std::move(tokens));
+  return clean_up_spaces_ ? clean_up_tokenization(std::move(text)) : text;
 }
 
 }  // namespace

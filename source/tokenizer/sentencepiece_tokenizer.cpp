@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "infer/base/error.h"
+#include "utf8.h"
 
 namespace infer::tokenizer {
 
@@ -40,7 +41,10 @@ class SentencePieceTokenizer final : public Tokenizer {
     add_eos_ = policy.add_eos.value_or(false) && eos_.has_value();
   }
 
-  std::vector<int32_t> encode(std::string_view text, const EncodeOptions& options) const override {
+  std::vector<int32_t> encode(std::string_view raw_text,
+                              const EncodeOptions& options) const override {
+    // Invalid UTF-8 is read as Python's bytes.decode(errors="replace") reads it, as for HF.
+    const std::string text = utf8::to_valid_lossy(raw_text);
     std::vector<int32_t> ids;
     if (options.add_special_tokens && add_bos_) ids.push_back(*bos_);
     // sentencepiece itself never matches control tokens such as <s> in text (the plain-text

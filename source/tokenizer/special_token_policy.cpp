@@ -33,10 +33,16 @@ SpecialTokenPolicy SpecialTokenPolicy::read_beside(const std::string& tokenizer_
       policy.add_eos = j["add_eos_token"].get<bool>();
     policy.bos_token = token_text(j, "bos_token");
     policy.eos_token = token_text(j, "eos_token");
+    if (j.contains("tokenizer_class") && j["tokenizer_class"].is_string())
+      policy.tokenizer_class = j["tokenizer_class"].get<std::string>();
+    if (j.contains("clean_up_tokenization_spaces") &&
+        j["clean_up_tokenization_spaces"].is_boolean())
+      policy.clean_up_tokenization_spaces = j["clean_up_tokenization_spaces"].get<bool>();
     if (j.contains("added_tokens_decoder") && j["added_tokens_decoder"].is_object()) {
       for (const auto& [id, t] : j["added_tokens_decoder"].items()) {
         policy.added_tokens.push_back({t.at("content").get<std::string>(), std::stoi(id),
-                                       t.value("special", false), t.value("normalized", false)});
+                                       t.value("special", false), t.value("normalized", false),
+                                       t.value("lstrip", false), t.value("rstrip", false)});
       }
     }
   } catch (const std::exception& e) {  // JSON errors, and std::stoi on a non-numeric id

@@ -6,9 +6,20 @@ namespace {
 // U+FFFD, what decoders produce for bytes that do not (yet) form a character.
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 
-bool ends_incomplete(const std::string& text) {
-  return text.size() >= kReplacement.size() &&
-         text.compare(text.size() - kReplacement.size(), kReplacement.size(), kReplacement) == 0;
+bool ends_with(const std::string& text, std::string_view tail) {
+  return text.size() >= tail.size() &&
+         text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+// Text that the next token could still change: an incomplete character, or the start of a
+// pattern that transformers' clean_up_tokenization rewrites (" ." -> ".", " n't" -> "n't", ...).
+bool may_change(const std::string& text) {
+  for (std::string_view tail :
+       {kReplacement, std::string_view(" "), std::string_view(" '"), std::string_view(" n"),
+        std::string_view(" n'"), std::string_view(" 'v"), std::string_view(" 'r")}) {
+    if (ends_with(text, tail)) return true;
+  }
+  return false;
 }
 }  // namespace
 
@@ -30,7 +41,10 @@ std::string StreamDecoder::push(int32_t id) {
   const std::vector<int32_t> after(ids_.begin() + prefix_, ids_.end());
   const std::string prefix_text = tokenizer_.decode(before, skip_special_);
   const std::string full_text = tokenizer_.decode(after, skip_special_);
-  if (full_text.size() <= prefix_text.size() || ends_incomplete(full_text)) return "";
+  if (full_text.size() <= prefix_text.size() || may_change(full_text) ||
+      full_text.compare(0, prefix_text.size(), prefix_text) != 0) {
+    return "";
+  }
   prefix_ = read_;
   read_ = ids_.size();
   return full_text.substr(prefix_text.size());

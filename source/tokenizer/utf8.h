@@ -1,6 +1,7 @@
 #pragma once
 // Small UTF-8 helpers for the tokenizers (internal).
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,18 @@ namespace infer::tokenizer::utf8 {
 size_t char_length(std::string_view s, size_t i);
 
 bool is_valid(std::string_view s);
+
+// `s` with every ill-formed sequence replaced by U+FFFD, one per maximal ill-formed subpart (the
+// rule of Python's bytes.decode(errors="replace") and Rust's String::from_utf8_lossy).
+std::string to_valid_lossy(std::string_view s);
+
+// Appends the UTF-8 encoding of code point `cp` (< 0x110000) to `out`.
+void append_codepoint(uint32_t cp, std::string& out);
+
+// The code point of the (valid) character starting at s[i]; advances i past it.
+uint32_t next_codepoint(std::string_view s, size_t& i);
+
+bool is_ascii(std::string_view s);
 
 // Replaces every occurrence of `from` (non-empty) by `to`.
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to);

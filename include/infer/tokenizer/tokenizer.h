@@ -1,9 +1,12 @@
 #pragma once
 // Text <-> token ids. One interface over the tokenizer formats checkpoints ship:
-//  - HF `tokenizer.json` (BPE; metaspace normaliser with byte fallback, as Llama 2 and Mistral)
+//  - HF `tokenizer.json` with a BPE model: metaspace + byte fallback (Llama 2, Mistral) or
+//    byte-level with regex pre-tokenization (Llama 3, Qwen2, GPT-2/SmolLM2)
 //  - sentencepiece `tokenizer.model` (through libsentencepiece)
-// A `tokenizer_config.json` beside the file, when present, decides whether BOS/EOS are added
-// (add_bos_token / add_eos_token), as HF's AutoTokenizer does.
+// A `tokenizer_config.json` beside the file, when present, supplies BOS/EOS and whether they are
+// added, as HF's AutoTokenizer does. Encoding gives exactly AutoTokenizer's ids; input that is
+// not valid UTF-8 is read as Python's bytes.decode(errors="replace") would read it.
+// Thread-safe: one Tokenizer may serve many threads.
 #include <cstdint>
 #include <memory>
 #include <optional>
