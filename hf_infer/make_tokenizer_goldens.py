@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import tempfile
 
 from corpus import corpus
 from hf_common import command_line, data_dir
@@ -27,6 +29,11 @@ TOKENIZERS = {
     "mistral-spm-model": ("tokenizers/mistral-spm", "tokenizers/mistral-spm/tokenizer.model"),
     "llama3": ("tokenizers/llama3", "tokenizers/llama3/tokenizer.json"),
     "qwen": ("tokenizers/qwen", "tokenizers/qwen/tokenizer.json"),
+    # Made from the shared files by test/make_tokenizer_variants.py (the ctest fixture writes
+    # them under the build tree; "exported:" paths are relative to that folder).
+    "llama2-metaspace": ("exported:tokenizers/llama2-metaspace", "exported:tokenizers/llama2-metaspace/tokenizer.json"),
+    "mistral-metaspace-split": ("exported:tokenizers/mistral-metaspace-split",
+                                "exported:tokenizers/mistral-metaspace-split/tokenizer.json"),
 }
 
 
@@ -48,13 +55,20 @@ def main() -> None:
     import transformers
     from transformers import AutoTokenizer
 
-    out_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "data")
+    here = os.path.dirname(os.path.abspath(__file__))
+    out_dir = os.path.join(here, "..", "test", "data")
+    sys.path.insert(0, os.path.join(here, "..", "test"))
+    from make_tokenizer_variants import write_variants
+
+    variants_dir = tempfile.mkdtemp()
+    write_variants(data_dir(), os.path.join(variants_dir, "tokenizers"))
     texts = corpus()
     dump(os.path.join(out_dir, "tokenizer_corpus.json"),
          {"generated_by": command_line(), "texts": texts, "invalid_utf8_hex": [b.hex() for b in INVALID_UTF8]})
     os.makedirs(os.path.join(out_dir, "tokenizer_goldens"), exist_ok=True)
     for name, (folder, file) in TOKENIZERS.items():
-        tok = AutoTokenizer.from_pretrained(os.path.join(data_dir(), folder))
+        base = variants_dir if folder.startswith("exported:") else data_dir()
+        tok = AutoTokenizer.from_pretrained(os.path.join(base, folder.removeprefix("exported:")))
         cases = []
         for text in texts:
             ids = tok(text, split_special_tokens=True).input_ids

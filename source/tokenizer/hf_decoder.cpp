@@ -107,6 +107,11 @@ Decoder Decoder::parse(const nlohmann::json& j, const std::string& source) {
                              field(j, "stop", source, path).get<int>()});
   } else if (type == "ByteLevel") {
     d.steps_.push_back(ByteLevel{});
+  } else if (type == "Metaspace") {
+    const std::string scheme = j.value(
+        "prepend_scheme", std::string(j.value("add_prefix_space", true) ? "always" : "never"));
+    d.steps_.push_back(
+        Metaspace{field(j, "replacement", source, path).get<std::string>(), scheme != "never"});
   } else {
     throw FieldError(source, path + "type", "unsupported decoder '" + type + "'");
   }
@@ -125,6 +130,11 @@ std::string Decoder::decode(std::vector<std::string> tokens) const {
       tokens.assign(1, std::move(joined));
     } else if (auto* s = std::get_if<Strip>(&step)) {
       strip(*s, tokens);
+    } else if (auto* m = std::get_if<Metaspace>(&step)) {
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        tokens[i] = utf8::replace_all(tokens[i], m->replacement,
+                                      i == 0 && m->drop_in_first_token ? "" : " ");
+      }
     } else {
       byte_level_decode(tokens);
     }

@@ -1,6 +1,6 @@
 #pragma once
-// tokenizer.json "decoder": Sequence, Replace, ByteFallback, Fuse, Strip and ByteLevel
-// (internal). Decoders work on the list of token strings, as HF's do.
+// tokenizer.json "decoder": Sequence, Replace, ByteFallback, Fuse, Strip, ByteLevel and
+// Metaspace (internal). Decoders work on the list of token strings, as HF's do.
 #include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
@@ -22,9 +22,16 @@ class Decoder {
     int start, stop;
   };
   struct ByteLevel {};
+  // The replacement character becomes a space, except in the first token when the
+  // pre-tokenizer prepended it (HF drops it there).
+  struct Metaspace {
+    std::string replacement;
+    bool drop_in_first_token;
+  };
 
  private:
-  std::vector<std::variant<Normalizer::Replace, ByteFallback, Fuse, Strip, ByteLevel>> steps_;
+  std::vector<std::variant<Normalizer::Replace, ByteFallback, Fuse, Strip, ByteLevel, Metaspace>>
+      steps_;
 };
 
 }  // namespace infer::tokenizer

@@ -1,6 +1,7 @@
 #include "hf_pre_tokenizer.h"
 
 #include "hf_json.h"
+#include "utf8.h"
 
 namespace infer::tokenizer {
 
@@ -63,6 +64,30 @@ void PreTokenizer::parse_into(const nlohmann::json& j, const std::string& source
       add_prefix_space_ = true;
     }
     if (j.value("use_regex", true)) add(std::make_shared<Regex>(kGpt2Pattern, source), true);
+  } else if (type == "Metaspace") {
+    if (!first)
+      throw FieldError(source, path + "type",
+                       "Metaspace is supported only as the first pre-tokenizer");
+    Metaspace m{field(j, "replacement", source, path).get<std::string>(), Prepend::kAlways};
+    if (j.contains("prepend_scheme")) {
+      const std::string scheme = j["prepend_scheme"].get<std::string>();
+      if (scheme == "first") {
+        m.prepend = Prepend::kFirst;
+      } else if (scheme == "never") {
+        m.prepend = Prepend::kNever;
+      } else if (scheme != "always") {
+        throw FieldError(source, path + "prepend_scheme", "unknown scheme '" + scheme + "'");
+      }
+    } else if (!j.value("add_prefix_space", true)) {
+      m.prepend = Prepend::kNever;
+    }
+    // split: each replacement character starts a new piece (HF's MergedWithNext).
+    if (j.value("split", true))
+      add(std::make_shared<Regex>(
+              quote_literal(m.replacement) + "(?:(?!" + quote_literal(m.replacement) + ").)*",
+              source),
+          true);
+    metaspace_ = std::move(m);
   } else if (type == "Digits") {
     add(std::make_shared<Regex>(j.value("individual_digits", false) ? R"(\p{N})" : R"(\p{N}+)",
                                 source),
@@ -72,7 +97,17 @@ void PreTokenizer::parse_into(const nlohmann::json& j, const std::string& source
   }
 }
 
-std::string PreTokenizer::prepare(std::string_view text) const {
+std::string PreTokenizer::prepare(std::string_view text, bool at_text_start) const {
+  if (metaspace_) {
+    std::string s = utf8::replace_all(text, " ", metaspace_->replacement);
+    const bool prepend = metaspace_->prepend == Prepend::kAlways ||
+                         (metaspace_->prepend == Prepend::kFirst && at_text_start);
+    if (prepend && !s.empty() &&
+        s.compare(0, metaspace_->replacement.size(), metaspace_->replacement) != 0) {
+      s = metaspace_->replacement + s;
+    }
+    return s;
+  }
   if (add_prefix_space_ && !text.empty() && text[0] != ' ') return " " + std::string(text);
   return std::string(text);
 }

@@ -85,7 +85,8 @@ class HfTokenizer final : public Tokenizer {
   std::optional<int32_t> eos_id() const override { return eos_; }
 
  private:
-  void encode_segment(std::string_view normalized, std::vector<int32_t>& ids) const;
+  void encode_segment(std::string_view normalized, bool at_text_start,
+                      std::vector<int32_t>& ids) const;
   std::optional<int32_t> token_id(const std::string& content) const;
 
   std::unique_ptr<BpeModel> bpe_;
@@ -153,6 +154,9 @@ HfTokenizer::HfTokenizer(const json& j, const SpecialTokenPolicy& policy,
                    t.value("lstrip", false),
                    t.value("rstrip", false)};
       if (a.id < 0) throw FieldError(source, "added_tokens", "negative id for '" + a.content + "'");
+      if (t.value("single_word", false)) {
+        throw FieldError(source, "added_tokens[].single_word", "true is not supported (token '" + a.content + "')");
+      }
       max_id = std::max(max_id, a.id);
       added_.push_back(std::move(a));
     }
@@ -226,8 +230,9 @@ std::optional<int32_t> HfTokenizer::token_id(const std::string& content) const {
   return bpe_->id_of(content);
 }
 
-void HfTokenizer::encode_segment(std::string_view normalized, std::vector<int32_t>& ids) const {
-  const std::string prepared = pre_tokenizer_.prepare(normalized);
+void HfTokenizer::encode_segment(std::string_view normalized, bool at_text_start,
+                                 std::vector<int32_t>& ids) const {
+  const std::string prepared = pre_tokenizer_.prepare(normalized, at_text_start);
   std::vector<std::string_view> words;
   pre_tokenizer_.split(prepared, words);
   for (std::string_view word : words) {
@@ -252,10 +257,15 @@ std::vector<int32_t> HfTokenizer::encode(std::string_view raw_text,
   raw_matcher_->split(
       text, options.parse_special,
       [&](std::string_view piece) {
+        // Metaspace's "first" scheme needs to know which piece begins the whole input.
+        const bool piece_at_start = piece.data() == text.data();
         const std::string normalized = normalizer_.apply(piece);
         normalized_matcher_->split(
             normalized, options.parse_special,
-            [&](std::string_view part) { encode_segment(part, ids); }, push_token);
+            [&](std::string_view part) {
+              encode_segment(part, piece_at_start && part.data() == normalized.data(), ids);
+            },
+            push_token);
       },
       push_token);
   if (options.add_special_tokens) ids.insert(ids.end(), suffix_ids_.begin(), suffix_ids_.end());

@@ -23,6 +23,9 @@ def load(name: str) -> tuple[str, list[str], list[dict]]:
     with open(os.path.join(GOLDENS, "tokenizer_goldens", f"{name}.json"), encoding="utf-8") as f:
         golden = json.load(f)
     path = os.path.join(DATA, golden["file"])
+    if golden["file"].startswith("exported:"):
+        path = os.path.join(os.environ.get("INFER_TEST_MODEL_DIR", os.path.join(ROOT, "build", "test_models")),
+                            golden["file"].removeprefix("exported:"))
     if not os.path.isfile(path):
         pytest.skip(f"{path} not found (set INFER_TEST_DATA)")
     return path, texts, golden["cases"]
@@ -33,7 +36,7 @@ def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
                           timeout=60)
 
 
-@pytest.mark.parametrize("name", ["llama3", "qwen", "llama2", "mistral-spm-model"])
+@pytest.mark.parametrize("name", ["llama3", "qwen", "llama2", "mistral-spm-model", "llama2-metaspace"])
 def test_text_flag_matches_hf(name):
     path, texts, cases = load(name)
     for i in (0, 40, 120, 300):

@@ -39,7 +39,12 @@ class TokenizerGoldenTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     golden_ = json::parse(
         test::read_file(test::golden_dir() + "/tokenizer_goldens/" + GetParam() + ".json"));
-    const std::string path = test::shared_data_dir() + "/" + golden_["file"].get<std::string>();
+    // "exported:" files are written by the ctest fixture (test/make_tokenizer_variants.py).
+    const std::string file = golden_["file"].get<std::string>();
+    const std::string prefix = "exported:";
+    const std::string path = file.rfind(prefix, 0) == 0
+                                 ? test::exported_model_dir() + "/" + file.substr(prefix.size())
+                                 : test::shared_data_dir() + "/" + file;
     INFER_SKIP_UNLESS_FILE(path);
     tokenizer_ = tokenizer::Tokenizer::load(path);
     is_sentencepiece_ = path.size() > 6 && path.substr(path.size() - 6) == ".model";
@@ -197,6 +202,29 @@ TEST(TokenizerErrors, MalformedFilesNameTheField) {
           R"({"normalizer": {"type": "Lowercase"}, "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})")
           .find("normalizer.type: unsupported normalizer 'Lowercase'"),
       std::string::npos);
+}
+
+TEST(TokenizerErrors, UnsupportedFeaturesAreNamed) {
+  const std::string model = R"("model": {"type": "BPE", "vocab": {"a": 0}, "merges": []})";
+  EXPECT_NE(load_error("{" + model + R"(, "pre_tokenizer": {"type": "Whitespace"}})")
+                .find("pre_tokenizer.type: unsupported pre-tokenizer 'Whitespace'"),
+            std::string::npos);
+  EXPECT_NE(
+      load_error(
+          "{" + model +
+          R"(, "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(["}, "behavior": "Isolated"}})")
+          .find("does not compile"),
+      std::string::npos);
+  EXPECT_NE(load_error("{" + model + R"(, "decoder": {"type": "WordPiece"}})")
+                .find("decoder.type: unsupported decoder 'WordPiece'"),
+            std::string::npos);
+  EXPECT_NE(load_error("{" + model + R"(, "post_processor": {"type": "BertProcessing"}})")
+                .find("post_processor.type"),
+            std::string::npos);
+  EXPECT_NE(load_error("{" + model +
+                       R"(, "added_tokens": [{"id": 1, "content": "<x>", "single_word": true}]})")
+                .find("single_word"),
+            std::string::npos);
 }
 
 TEST(TokenizerErrors, NotASentencePieceModel) {
