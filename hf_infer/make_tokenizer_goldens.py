@@ -34,6 +34,7 @@ TOKENIZERS = {
     "llama2-metaspace": ("exported:tokenizers/llama2-metaspace", "exported:tokenizers/llama2-metaspace/tokenizer.json"),
     "mistral-metaspace-split": ("exported:tokenizers/mistral-metaspace-split",
                                 "exported:tokenizers/mistral-metaspace-split/tokenizer.json"),
+    "qwen-gpt2-style": ("exported:tokenizers/qwen-gpt2-style", "exported:tokenizers/qwen-gpt2-style/tokenizer.json"),
 }
 
 

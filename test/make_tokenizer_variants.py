@@ -8,6 +8,8 @@ data folder, so tests cover that style without shipping large files. Standard li
   a Metaspace pre-tokenizer (prepend_scheme "first", no split), the legacy decoder.
 - mistral-metaspace-split: Metaspace pre-tokenizer that splits on every "▁" and prepends
   always, with a Metaspace decoder.
+- qwen-gpt2-style: Qwen's vocabulary with the pre-tokenization of GPT-2-style files such as
+  SmolLM2's: single digits split off, then ByteLevel with GPT-2's own regex; no normaliser.
 """
 from __future__ import annotations
 
@@ -27,6 +29,12 @@ VARIANTS = {
         "decoder": {"type": "Sequence", "decoders": [
             {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": True},
             {"type": "ByteFallback"}, {"type": "Fuse"}]},
+    }),
+    "qwen-gpt2-style": ("tokenizers/qwen", {
+        "normalizer": None,
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Digits", "individual_digits": True},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}]},
     }),
 }
 
