@@ -1,9 +1,11 @@
-// llama_infer: continue a prompt with a libinfer model, streaming the text as it is generated.
+// llama_infer / qwen_infer (the same program under two names; the architecture comes from the
+// weights file): continue a prompt with a libinfer model, streaming the text as it is generated.
 //   llama_infer model.bin tokenizer.json --prompt "Once upon a time"
 #include <gflags/gflags.h>
 
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -111,20 +113,19 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage(
-      "continue a prompt with a libinfer model\n"
-      "usage: llama_infer MODEL.bin TOKENIZER.json|tokenizer.model [--prompt TEXT] [flags]");
+  const std::string program = std::filesystem::path(argv[0]).filename().string();
+  gflags::SetUsageMessage("continue a prompt with a libinfer model\nusage: " + program +
+                          " MODEL.bin TOKENIZER.json|tokenizer.model [--prompt TEXT] [flags]");
   gflags::ParseCommandLineFlags(&argc, &argv, /*remove_flags=*/true);
   if (argc != 3) {
-    std::fprintf(stderr,
-                 "llama_infer: error: expected MODEL.bin and TOKENIZER arguments, got %d\n%s\n",
-                 argc - 1, gflags::ProgramUsage());
+    std::fprintf(stderr, "%s: error: expected MODEL.bin and TOKENIZER arguments, got %d\n%s\n",
+                 program.c_str(), argc - 1, gflags::ProgramUsage());
     return 2;
   }
   try {
     return run(argv[1], argv[2]);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "llama_infer: error: %s\n", e.what());
+    std::fprintf(stderr, "%s: error: %s\n", program.c_str(), e.what());
     return 1;
   }
 }

@@ -20,7 +20,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import infer_format  # noqa: E402
 
-SUPPORTED_ARCHITECTURES = {"LlamaForCausalLM": "llama"}
+# HF architecture -> the runtime's arch. Mistral checkpoints are Llama-shaped; Qwen2 adds q/k/v
+# biases. One decoder runs them all; the config says what differs.
+SUPPORTED_ARCHITECTURES = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "llama",
+                           "Qwen2ForCausalLM": "qwen2"}
 
 
 class ExportError(Exception):
@@ -45,10 +48,17 @@ def runtime_config(hf: dict, hf_dir: str) -> dict:
     if not known:
         raise ExportError(f"{hf_dir}: unsupported architecture {archs or hf.get('model_type')!r}; "
                           f"supported: {', '.join(SUPPORTED_ARCHITECTURES)}")
-    if hf.get("rope_scaling"):
-        raise ExportError(f"{hf_dir}: rope_scaling {hf['rope_scaling']!r} is not supported yet")
-    if hf.get("attention_bias") or hf.get("mlp_bias"):
-        raise ExportError(f"{hf_dir}: attention_bias/mlp_bias are not supported yet")
+    arch = SUPPORTED_ARCHITECTURES[known[0]]
+    if arch == "llama" and (hf.get("attention_bias") or hf.get("mlp_bias")):
+        raise ExportError(f"{hf_dir}: attention_bias/mlp_bias on a Llama checkpoint are not supported")
+    max_positions = hf["max_position_embeddings"]
+    window = hf.get("sliding_window")
+    if window and (arch == "llama" or hf.get("use_sliding_window")) and window < max_positions:
+        # Within the window, sliding-window attention is plain causal attention; beyond it the
+        # runtime would differ from HF, so the exported context stops there.
+        print(f"note: sliding_window {window} < max_position_embeddings {max_positions}; "
+              f"the exported model's context is capped at {window}", file=sys.stderr)
+        max_positions = window
     if hf.get("hidden_act", "silu") != "silu":
         raise ExportError(f"{hf_dir}: hidden_act {hf['hidden_act']!r} is not supported (only silu)")
     n_heads = hf["num_attention_heads"]
@@ -63,7 +73,7 @@ def runtime_config(hf: dict, hf_dir: str) -> dict:
                 eos_ids.append(e)
     bos = hf.get("bos_token_id")
     return {
-        "arch": SUPPORTED_ARCHITECTURES[known[0]],
+        "arch": arch,
         "dim": hf["hidden_size"],
         "n_layers": hf["num_hidden_layers"],
         "n_heads": n_heads,
@@ -71,15 +81,32 @@ def runtime_config(hf: dict, hf_dir: str) -> dict:
         "head_dim": hf.get("head_dim") or hf["hidden_size"] // n_heads,
         "hidden_dim": hf["intermediate_size"],
         "vocab_size": hf["vocab_size"],
-        "max_position_embeddings": hf["max_position_embeddings"],
+        "max_position_embeddings": max_positions,
         "rope_theta": float(hf.get("rope_theta", 10000.0)),
-        "rope_scaling": None,
+        "rope_scaling": rope_scaling(hf.get("rope_scaling"), hf_dir),
         "norm_eps": float(hf.get("rms_norm_eps", 1e-6)),
         "tied_embeddings": bool(hf.get("tie_word_embeddings", False)),
-        "attention_bias": False,
+        "attention_bias": arch == "qwen2",
         "bos_token_id": -1 if bos is None else bos,
         "eos_token_ids": eos_ids,
     }
+
+
+def rope_scaling(scaling: dict | None, hf_dir: str) -> dict | None:
+    """HF rope_scaling -> the runtime's form; types other than linear and llama3 are refused."""
+    if not scaling:
+        return None
+    kind = scaling.get("rope_type", scaling.get("type"))
+    if kind == "default":
+        return None
+    if kind == "linear":
+        return {"type": "linear", "factor": float(scaling["factor"])}
+    if kind == "llama3":
+        return {"type": "llama3", "factor": float(scaling["factor"]),
+                "low_freq_factor": float(scaling["low_freq_factor"]),
+                "high_freq_factor": float(scaling["high_freq_factor"]),
+                "original_max_position_embeddings": int(scaling["original_max_position_embeddings"])}
+    raise ExportError(f"{hf_dir}: rope_scaling type {kind!r} is not supported (linear, llama3)")
 
 
 class Checkpoint:
@@ -147,6 +174,10 @@ def tensor_plan(config: dict, available: set[str]) -> list[tuple[str, str]]:
             (ours + "attn.k.weight", hf + "self_attn.k_proj.weight"),
             (ours + "attn.v.weight", hf + "self_attn.v_proj.weight"),
             (ours + "attn.o.weight", hf + "self_attn.o_proj.weight"),
+        ]
+        if config["attention_bias"]:
+            plan += [(ours + f"attn.{p}.bias", hf + f"self_attn.{p}_proj.bias") for p in "qkv"]
+        plan += [
             (ours + "ffn_norm.weight", hf + "post_attention_layernorm.weight"),
             (ours + "mlp.gate.weight", hf + "mlp.gate_proj.weight"),
             (ours + "mlp.up.weight", hf + "mlp.up_proj.weight"),

@@ -1,4 +1,4 @@
-// Element-wise and row-wise kernels: SwiGLU, Add, Softmax, Argmax.
+// Element-wise and row-wise kernels: SwiGLU, Add, BiasAdd, Softmax, Argmax.
 #include <algorithm>
 #include <cmath>
 
@@ -16,6 +16,14 @@ void swiglu_f32_cpu(const KernelContext&, const float* gate, const float* up, fl
 void add_f32_cpu(const KernelContext&, const float* a, const float* b, float* out, int64_t n) {
 #pragma omp parallel for if (n > 65536)
   for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+
+void bias_add_f32_cpu(const KernelContext&, float* x, const float* bias, int64_t rows,
+                      int64_t cols) {
+#pragma omp parallel for if (rows > 1)
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) x[r * cols + c] += bias[c];
+  }
 }
 
 void softmax_f32_cpu(const KernelContext&, float* x, int64_t rows, int64_t cols) {
@@ -39,6 +47,7 @@ void argmax_f32_cpu(const KernelContext&, const float* x, int64_t n, int32_t* ou
 
 INFER_REGISTER_KERNEL(SwiGLUOp, base::DeviceType::kCPU, base::DataType::kF32, swiglu_f32_cpu);
 INFER_REGISTER_KERNEL(AddOp, base::DeviceType::kCPU, base::DataType::kF32, add_f32_cpu);
+INFER_REGISTER_KERNEL(BiasAddOp, base::DeviceType::kCPU, base::DataType::kF32, bias_add_f32_cpu);
 INFER_REGISTER_KERNEL(SoftmaxOp, base::DeviceType::kCPU, base::DataType::kF32, softmax_f32_cpu);
 INFER_REGISTER_KERNEL(ArgmaxOp, base::DeviceType::kCPU, base::DataType::kF32, argmax_f32_cpu);
 

@@ -1,4 +1,4 @@
-// Element-wise and row-wise kernels: SwiGLU, Add, Softmax, Argmax.
+// Element-wise and row-wise kernels: SwiGLU, Add, BiasAdd, Softmax, Argmax.
 #include <cfloat>
 
 #include "cuda_launch.cuh"
@@ -15,6 +15,11 @@ __global__ void swiglu_kernel(const float* gate, const float* up, float* out, in
 __global__ void add_kernel(const float* a, const float* b, float* out, int64_t n) {
   const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
   if (i < n) out[i] = a[i] + b[i];
+}
+
+__global__ void bias_add_kernel(float* x, const float* bias, int64_t n, int64_t cols) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < n) x[i] += bias[i % cols];
 }
 
 __device__ float block_max(float v) {
@@ -86,6 +91,14 @@ void add_f32_cuda(const KernelContext& ctx, const float* a, const float* b, floa
   INFER_CUDA_CHECK_LAUNCH();
 }
 
+void bias_add_f32_cuda(const KernelContext& ctx, float* x, const float* bias, int64_t rows,
+                       int64_t cols) {
+  const int64_t n = rows * cols;
+  if (n == 0) return;
+  bias_add_kernel<<<blocks_for(n, 256), 256, 0, stream_of(ctx)>>>(x, bias, n, cols);
+  INFER_CUDA_CHECK_LAUNCH();
+}
+
 void softmax_f32_cuda(const KernelContext& ctx, float* x, int64_t rows, int64_t cols) {
   if (rows == 0) return;
   softmax_kernel<<<static_cast<unsigned>(rows), 256, 0, stream_of(ctx)>>>(x, cols);
@@ -99,6 +112,7 @@ void argmax_f32_cuda(const KernelContext& ctx, const float* x, int64_t n, int32_
 
 INFER_REGISTER_KERNEL(SwiGLUOp, base::DeviceType::kCUDA, base::DataType::kF32, swiglu_f32_cuda);
 INFER_REGISTER_KERNEL(AddOp, base::DeviceType::kCUDA, base::DataType::kF32, add_f32_cuda);
+INFER_REGISTER_KERNEL(BiasAddOp, base::DeviceType::kCUDA, base::DataType::kF32, bias_add_f32_cuda);
 INFER_REGISTER_KERNEL(SoftmaxOp, base::DeviceType::kCUDA, base::DataType::kF32, softmax_f32_cuda);
 INFER_REGISTER_KERNEL(ArgmaxOp, base::DeviceType::kCUDA, base::DataType::kF32, argmax_f32_cuda);
 

@@ -28,6 +28,8 @@ const char* op_name(OpKind op) {
       return "softmax";
     case OpKind::kArgmax:
       return "argmax";
+    case OpKind::kBiasAdd:
+      return "bias_add";
   }
   return "invalid";
 }

@@ -30,6 +30,34 @@ int64_t required_positive(const json& j, const char* key, const std::string& sou
   return value;
 }
 
+op::RopeScaling parse_rope_scaling(const json& j, const std::string& source) {
+  const std::string where = source + ": rope_scaling " + j.dump();
+  if (!j.is_object()) throw base::FormatError(where + " is not an object");
+  const std::string type = j.value("type", std::string());
+  op::RopeScaling s;
+  try {
+    if (type == "linear") {
+      s.type = op::RopeScaling::Type::kLinear;
+    } else if (type == "llama3") {
+      s.type = op::RopeScaling::Type::kLlama3;
+      s.low_freq_factor = j.at("low_freq_factor").get<double>();
+      s.high_freq_factor = j.at("high_freq_factor").get<double>();
+      s.original_max_position_embeddings = j.at("original_max_position_embeddings").get<int64_t>();
+    } else {
+      throw base::FormatError(where + ": type '" + type + "' is not supported (linear, llama3)");
+    }
+    s.factor = j.at("factor").get<double>();
+  } catch (const json::exception& e) {
+    throw base::FormatError(where + " is malformed: " + e.what());
+  }
+  if (!(s.factor > 0) || (s.type == op::RopeScaling::Type::kLlama3 &&
+                          (!(s.high_freq_factor > s.low_freq_factor) || !(s.low_freq_factor > 0) ||
+                           s.original_max_position_embeddings <= 0))) {
+    throw base::FormatError(where + " has out-of-range factors");
+  }
+  return s;
+}
+
 }  // namespace
 
 ModelConfig ModelConfig::from_json_text(const std::string& json_text, const std::string& source) {
@@ -42,9 +70,9 @@ ModelConfig ModelConfig::from_json_text(const std::string& json_text, const std:
   if (!j.is_object()) throw base::FormatError(source + ": config is not a JSON object");
   ModelConfig c;
   c.arch = required<std::string>(j, "arch", source);
-  if (c.arch != "llama") {
+  if (c.arch != "llama" && c.arch != "qwen2") {
     throw base::FormatError(source + ": unsupported architecture '" + c.arch +
-                            "' (this libinfer runs: llama)");
+                            "' (this libinfer runs: llama, qwen2)");
   }
   c.dim = required_positive(j, "dim", source);
   c.n_layers = required_positive(j, "n_layers", source);
@@ -61,11 +89,7 @@ ModelConfig ModelConfig::from_json_text(const std::string& json_text, const std:
   c.bos_token_id = required<int32_t>(j, "bos_token_id", source);
   c.eos_token_ids = required<std::vector<int32_t>>(j, "eos_token_ids", source);
   if (j.contains("rope_scaling") && !j.at("rope_scaling").is_null()) {
-    throw base::FormatError(source + ": rope_scaling " + j.at("rope_scaling").dump() +
-                            " is not supported by this libinfer");
-  }
-  if (c.attention_bias) {
-    throw base::FormatError(source + ": attention_bias is not supported by this libinfer");
+    c.rope_scaling = parse_rope_scaling(j.at("rope_scaling"), source);
   }
 
   if (c.n_heads % c.n_kv_heads != 0) {

@@ -70,7 +70,7 @@ Model::Model(WeightsFile weights, const LoadOptions& options)
       config_(weights_.config()),
       device_(options.device),
       max_seq_len_(resolve_max_seq_len(config_, options)),
-      rope_(config_.head_dim, config_.rope_theta, max_seq_len_, device_),
+      rope_(config_.head_dim, config_.rope_theta, config_.rope_scaling, max_seq_len_, device_),
       attention_(device_, config_.n_heads, config_.n_kv_heads, config_.head_dim),
       swiglu_(device_),
       add_(device_) {
@@ -78,6 +78,11 @@ Model::Model(WeightsFile weights, const LoadOptions& options)
   const int64_t q_dim = c.n_heads * c.head_dim;
   const int64_t kv_dim = c.n_kv_heads * c.head_dim;
   WeightLoader w(weights_, device_);
+  // Qwen2-style q/k/v biases are the only optional weights; the config says whether they exist.
+  auto bias = [&](const std::string& name, int64_t size) -> std::optional<Tensor> {
+    if (!c.attention_bias) return std::nullopt;
+    return w.get(name, {size});
+  };
 
   Tensor embed = w.get("embed.weight", {c.vocab_size, c.dim});
   embedding_ = std::make_unique<op::Embedding>(embed);
@@ -85,9 +90,9 @@ Model::Model(WeightsFile weights, const LoadOptions& options)
     const std::string p = "layers." + std::to_string(l) + ".";
     blocks_.push_back(Block{
         op::RmsNorm(w.get(p + "attn_norm.weight", {c.dim}), c.norm_eps),
-        op::Matmul(w.get(p + "attn.q.weight", {q_dim, c.dim})),
-        op::Matmul(w.get(p + "attn.k.weight", {kv_dim, c.dim})),
-        op::Matmul(w.get(p + "attn.v.weight", {kv_dim, c.dim})),
+        op::Matmul(w.get(p + "attn.q.weight", {q_dim, c.dim}), bias(p + "attn.q.bias", q_dim)),
+        op::Matmul(w.get(p + "attn.k.weight", {kv_dim, c.dim}), bias(p + "attn.k.bias", kv_dim)),
+        op::Matmul(w.get(p + "attn.v.weight", {kv_dim, c.dim}), bias(p + "attn.v.bias", kv_dim)),
         op::Matmul(w.get(p + "attn.o.weight", {c.dim, q_dim})),
         op::RmsNorm(w.get(p + "ffn_norm.weight", {c.dim}), c.norm_eps),
         op::Matmul(w.get(p + "mlp.gate.weight", {c.hidden_dim, c.dim})),

@@ -6,10 +6,15 @@
 
 namespace infer::op {
 
-Matmul::Matmul(tensor::Tensor weight)
+Matmul::Matmul(tensor::Tensor weight, std::optional<tensor::Tensor> bias)
     : weight_(std::move(weight)),
+      bias_(std::move(bias)),
       kernel_(kernels::get_kernel<kernels::MatmulOp>(weight_.device(), weight_.dtype())) {
   CHECK_EQ(weight_.ndim(), 2);
+  if (bias_) {
+    CHECK(bias_->shape() == tensor::Shape({out_features()})) << tensor::shape_str(bias_->shape());
+    bias_kernel_ = kernels::get_kernel<kernels::BiasAddOp>(bias_->device(), bias_->dtype());
+  }
 }
 
 void Matmul::forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
@@ -19,6 +24,7 @@ void Matmul::forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
   CHECK_EQ(out.numel(), m * out_features()) << tensor::shape_str(out.shape());
   kernel_(ctx, x.data<float>(), weight_.raw_data(), out.data<float>(), m, out_features(),
           in_features());
+  if (bias_) bias_kernel_(ctx, out.data<float>(), bias_->data<float>(), m, out_features());
 }
 
 }  // namespace infer::op

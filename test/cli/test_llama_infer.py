@@ -157,3 +157,13 @@ def test_generation_stops_when_the_context_is_full():
     result = run("--max_seq_len", "10", "--max_new_tokens", "100")
     assert result.returncode == 0, result.stderr
     assert "generated tokens: 5, stop: context" in result.stderr
+
+
+def test_qwen_infer_runs_a_qwen2_model():
+    qwen_infer = os.path.join(os.path.dirname(BINARY), "qwen_infer")
+    model = os.path.join(MODEL_DIR, "tiny-qwen2.bin")
+    qwen_tokenizer = os.path.join(DATA, "tokenizers", "qwen", "tokenizer.json")
+    # The tiny model's vocabulary is smaller than Qwen's tokenizer: a clear refusal, not garbage.
+    result = subprocess.run([qwen_infer, model, qwen_tokenizer], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("qwen_infer: error: ") and "wrong tokenizer" in result.stderr

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "../reference/reference_ops.h"
+#include "infer/kernels/registry.h"
 #include "infer/op/attention.h"
 #include "infer/op/elementwise.h"
 #include "infer/op/embedding.h"
@@ -53,6 +54,23 @@ OpCase matmul_case(int64_t m, int64_t n, int64_t k) {
           [=] { return reference::matmul(x, w, m, n, k); }, 1e-4f};
 }
 
+OpCase matmul_bias_case(int64_t m, int64_t n, int64_t k) {
+  const Vec x = random_vec(m * k, 16), w = random_vec(n * k, 17), b = random_vec(n, 18);
+  return {"matmul_bias_" + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k),
+          [=](DeviceType d) {
+            op::Matmul layer(on(d, w, {n, k}), on(d, b, {n}));
+            Tensor out = empty_on(d, {m, n});
+            layer.forward(kCtx, on(d, x, {m, k}), out);
+            return out.to_vector<float>();
+          },
+          [=] {
+            Vec out = reference::matmul(x, w, m, n, k);
+            for (int64_t i = 0; i < m * n; ++i) out[i] += b[i % n];
+            return out;
+          },
+          1e-4f};
+}
+
 OpCase rmsnorm_case(int64_t rows, int64_t dim) {
   const Vec x = random_vec(rows * dim, 3), w = random_vec(dim, 4);
   return {"rmsnorm_" + std::to_string(rows) + "x" + std::to_string(dim),
@@ -81,17 +99,32 @@ OpCase embedding_case(int64_t vocab, int64_t dim, int64_t n_tokens) {
           [=] { return reference::embedding(table, ids, dim); }, 0.f};
 }
 
-OpCase rope_case(int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t start_pos) {
+OpCase rope_case(int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t start_pos,
+                 op::RopeScaling scaling = {}) {
   const Vec x = random_vec(n_tokens * n_heads * head_dim, 6);
-  const double theta = 10000.0;
-  return {"rope_" + std::to_string(n_tokens) + "tok_at_" + std::to_string(start_pos),
-          [=](DeviceType d) {
-            op::Rope layer(head_dim, theta, start_pos + n_tokens, d);
-            Tensor t = on(d, x, {n_tokens, n_heads * head_dim});
-            layer.forward(kCtx, t, n_heads, start_pos);
-            return t.to_vector<float>();
-          },
-          [=] { return reference::rope(x, n_tokens, n_heads, head_dim, start_pos, theta); }, 1e-5f};
+  const double theta = 500000.0;
+  const bool scaled = scaling.type != op::RopeScaling::Type::kNone;
+  return {
+      "rope_" + std::to_string(n_tokens) + "tok_at_" + std::to_string(start_pos) +
+          (scaled ? "_scaled" : ""),
+      [=](DeviceType d) {
+        op::Rope layer(head_dim, theta, scaling, start_pos + n_tokens, d);
+        Tensor t = on(d, x, {n_tokens, n_heads * head_dim});
+        layer.forward(kCtx, t, n_heads, start_pos);
+        return t.to_vector<float>();
+      },
+      [=] { return reference::rope(x, n_tokens, n_heads, head_dim, start_pos, theta, scaling); },
+      1e-5f};
+}
+
+op::RopeScaling llama3_scaling() {
+  op::RopeScaling s;
+  s.type = op::RopeScaling::Type::kLlama3;
+  s.factor = 32;
+  s.low_freq_factor = 1;
+  s.high_freq_factor = 4;
+  s.original_max_position_embeddings = 64;  // small, so that all three frequency bands occur
+  return s;
 }
 
 OpCase attention_case(int64_t n_tokens, int64_t start_pos, int64_t n_heads, int64_t n_kv_heads,
@@ -142,6 +175,24 @@ OpCase add_case(int64_t n) {
           [=] { return reference::add(a, b); }, 0.f};
 }
 
+OpCase bias_add_case(int64_t rows, int64_t cols) {
+  const Vec x = random_vec(rows * cols, 19), b = random_vec(cols, 20);
+  return {"bias_add_" + std::to_string(rows) + "x" + std::to_string(cols),
+          [=](DeviceType d) {
+            Tensor t = on(d, x, {rows, cols});
+            Tensor bias = on(d, b, {cols});
+            kernels::get_kernel<kernels::BiasAddOp>(d, DataType::kF32)(
+                kCtx, t.data<float>(), bias.data<float>(), rows, cols);
+            return t.to_vector<float>();
+          },
+          [=] {
+            Vec out = x;
+            for (int64_t i = 0; i < rows * cols; ++i) out[i] += b[i % cols];
+            return out;
+          },
+          0.f};
+}
+
 OpCase softmax_case(int64_t rows, int64_t cols) {
   const Vec x = random_vec(rows * cols, 14, 10.f);
   return {"softmax_" + std::to_string(rows) + "x" + std::to_string(cols),
@@ -176,6 +227,8 @@ const std::vector<OpCase>& all_op_cases() {
       matmul_case(1, 1000, 333),
       matmul_case(7, 96, 64),
       matmul_case(64, 256, 128),
+      matmul_bias_case(1, 96, 64),
+      matmul_bias_case(9, 96, 64),
       rmsnorm_case(1, 128),
       rmsnorm_case(5, 1000),
       embedding_case(2048, 128, 3),
@@ -183,10 +236,12 @@ const std::vector<OpCase>& all_op_cases() {
       rope_case(1, 8, 16, 0),
       rope_case(9, 4, 64, 37),
       rope_case(600, 2, 8, 0),
+      rope_case(5, 2, 64, 100, llama3_scaling()),
       attention_case(1, 0, 8, 4, 16),
       attention_case(1, 40, 8, 2, 64),
       attention_case(6, 0, 4, 4, 32),
       attention_case(5, 11, 8, 4, 16),
+      bias_add_case(7, 333),
       swiglu_case(1000),
       add_case(4097),
       softmax_case(3, 2048),

@@ -36,11 +36,11 @@ Vec embedding(const Vec& table, const std::vector<int32_t>& ids, int64_t dim) {
 }
 
 Vec rope(const Vec& x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t start_pos,
-         double theta) {
+         double theta, const op::RopeScaling& scaling) {
   Vec out = x;
   const int64_t half = head_dim / 2;
   // Same inverse frequencies as HF (float32), so the test checks the kernel, not the rounding.
-  const std::vector<float> inv_freq = op::Rope::inverse_frequencies(head_dim, theta);
+  const std::vector<float> inv_freq = op::Rope::inverse_frequencies(head_dim, theta, scaling);
   for (int64_t t = 0; t < n_tokens; ++t)
     for (int64_t h = 0; h < n_heads; ++h)
       for (int64_t i = 0; i < half; ++i) {

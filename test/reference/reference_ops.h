@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "infer/op/rope.h"
+
 namespace infer::test::reference {
 
 using Vec = std::vector<float>;
@@ -13,7 +15,7 @@ Vec rmsnorm(const Vec& x, const Vec& w, int64_t rows, int64_t dim, float eps);
 Vec embedding(const Vec& table, const std::vector<int32_t>& ids, int64_t dim);
 // Rotate-half RoPE with angles computed from scratch for each position.
 Vec rope(const Vec& x, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t start_pos,
-         double theta);
+         double theta, const op::RopeScaling& scaling = {});
 // Causal GQA attention with an explicit score matrix and a two-pass softmax.
 Vec attention(const Vec& q, const Vec& k_cache, const Vec& v_cache, int64_t n_tokens,
               int64_t start_pos, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim);

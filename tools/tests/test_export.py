@@ -96,7 +96,8 @@ def test_fp16_checkpoint_is_widened(tmp_path):
 
 @pytest.mark.parametrize("overrides,message", [
     ({"architectures": ["GPT2LMHeadModel"]}, "unsupported architecture ['GPT2LMHeadModel']"),
-    ({"rope_scaling": {"rope_type": "llama3", "factor": 8.0}}, "rope_scaling"),
+    ({"rope_scaling": {"rope_type": "dynamic", "factor": 2.0}}, "rope_scaling type 'dynamic'"),
+    ({"architectures": ["Qwen2ForCausalLM"], "attention_bias": False}, "missing"),
     ({"attention_bias": True}, "attention_bias"),
     ({"hidden_act": "gelu"}, "hidden_act 'gelu'"),
 ])

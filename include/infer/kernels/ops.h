@@ -19,6 +19,7 @@ enum class OpKind : uint8_t {
   kAdd,
   kSoftmax,
   kArgmax,
+  kBiasAdd,
 };
 
 const char* op_name(OpKind op);
@@ -87,6 +88,12 @@ struct SoftmaxOp {
 struct ArgmaxOp {
   static constexpr OpKind kKind = OpKind::kArgmax;
   using Fn = void (*)(const KernelContext&, const float* x, int64_t n, int32_t* out);
+};
+
+// x[r, c] += bias[c] for every row r of x[rows, cols].
+struct BiasAddOp {
+  static constexpr OpKind kKind = OpKind::kBiasAdd;
+  using Fn = void (*)(const KernelContext&, float* x, const float* bias, int64_t rows, int64_t cols);
 };
 
 }  // namespace infer::kernels

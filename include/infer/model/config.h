@@ -4,10 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "infer/op/rope.h"
+
 namespace infer::model {
 
 struct ModelConfig {
-  std::string arch;  // "llama"
+  std::string arch;  // "llama" or "qwen2": one decoder; the differences are the fields below
   int64_t dim = 0;   // hidden size
   int64_t n_layers = 0;
   int64_t n_heads = 0;
@@ -17,6 +19,7 @@ struct ModelConfig {
   int64_t vocab_size = 0;
   int64_t max_position_embeddings = 0;
   double rope_theta = 10000.0;
+  op::RopeScaling rope_scaling;
   float norm_eps = 1e-5f;
   bool tied_embeddings = false;  // the output head reuses the embedding table
   bool attention_bias = false;   // q/k/v projections carry a bias (Qwen2)

@@ -1,5 +1,7 @@
 #pragma once
-// Param layer: y = x · Wᵀ with W in the HF [out_features, in_features] layout.
+// Param layer: y = x · Wᵀ (+ b) with W in the HF [out_features, in_features] layout.
+#include <optional>
+
 #include "infer/kernels/ops.h"
 #include "infer/tensor/tensor.h"
 
@@ -7,7 +9,8 @@ namespace infer::op {
 
 class Matmul {
  public:
-  explicit Matmul(tensor::Tensor weight);
+  // bias, when given: [out_features] f32 on the weight's device.
+  explicit Matmul(tensor::Tensor weight, std::optional<tensor::Tensor> bias = std::nullopt);
   // x: [m, in] f32; out: [m, out] f32 (may be a view, e.g. rows of the KV cache).
   void forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
                tensor::Tensor& out) const;
@@ -16,7 +19,9 @@ class Matmul {
 
  private:
   tensor::Tensor weight_;
+  std::optional<tensor::Tensor> bias_;
   kernels::MatmulOp::Fn kernel_;
+  kernels::BiasAddOp::Fn bias_kernel_ = nullptr;
 };
 
 }  // namespace infer::op

@@ -1,22 +1,38 @@
 #pragma once
 // Non-param layer: rotary position embedding (HF rotate-half convention). The sin/cos tables are
 // computed once, in double precision, for the positions the model was loaded for.
+#include <vector>
+
 #include "infer/base/device.h"
 #include "infer/kernels/ops.h"
 #include "infer/tensor/tensor.h"
 
 namespace infer::op {
 
+// HF's rope_scaling: "linear" divides every frequency by `factor`; "llama3" (Llama 3.1/3.2)
+// divides only the low frequencies, with a smooth band between low_freq_factor and
+// high_freq_factor wavelengths relative to the original context.
+struct RopeScaling {
+  enum class Type { kNone, kLinear, kLlama3 };
+  Type type = Type::kNone;
+  double factor = 1.0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  int64_t original_max_position_embeddings = 8192;
+};
+
 class Rope {
  public:
-  Rope(int64_t head_dim, double theta, int64_t max_positions, base::DeviceType device);
+  Rope(int64_t head_dim, double theta, const RopeScaling& scaling, int64_t max_positions,
+       base::DeviceType device);
   // Rotates x: [n_tokens, n_heads * head_dim] f32 in place for positions start_pos.. .
   void forward(const kernels::KernelContext& ctx, tensor::Tensor& x, int64_t n_heads,
                int64_t start_pos) const;
   int64_t max_positions() const { return max_positions_; }
 
-  // The inverse frequencies, computed as HF's rotary embedding does (float32 of theta^(-2i/d)).
-  static std::vector<float> inverse_frequencies(int64_t head_dim, double theta);
+  // The inverse frequencies, computed in float32 as HF's rotary embedding does, scaling included.
+  static std::vector<float> inverse_frequencies(int64_t head_dim, double theta,
+                                                const RopeScaling& scaling = {});
 
  private:
   int64_t head_dim_;
