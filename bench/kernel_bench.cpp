@@ -38,7 +38,8 @@ void BM_MatmulF32(benchmark::State& state) {
   const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
   const int64_t copies = std::max<int64_t>(1, kColdBytes / (n * k * int64_t(sizeof(float))));
   std::vector<infer::op::Matmul> layers;
-  for (int64_t i = 0; i < copies; ++i) layers.emplace_back(random_tensor({n, k}));
+  for (int64_t i = 0; i < copies; ++i)
+    layers.emplace_back(infer::op::Weight{random_tensor({n, k})});
   Tensor x = random_tensor({m, k});
   Tensor out = Tensor::empty({m, n}, DataType::kF32, DeviceType::kCPU);
   size_t next = 0;

@@ -8,8 +8,9 @@
 namespace infer::kernels {
 namespace {
 
-void matmul_f32_cpu(const KernelContext&, const float* x, const void* w, float* out, int64_t m,
-                    int64_t n, int64_t k) {
+void matmul_f32_cpu(const KernelContext&, const float* x, const WeightRef& weight, float* out,
+                    int64_t m, int64_t n, int64_t k) {
+  const void* w = weight.data;
   // Armadillo's wrapping constructors take non-const pointers but only read through them here.
   const arma::fmat w_t(static_cast<float*>(const_cast<void*>(w)), k, n, /*copy_aux_mem=*/false,
                        /*strict=*/true);

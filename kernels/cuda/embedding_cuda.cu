@@ -11,11 +11,11 @@ __global__ void embedding_kernel(const float* table, const int32_t* ids, int64_t
   for (int64_t i = threadIdx.x; i < dim; i += blockDim.x) out[t * dim + i] = row[i];
 }
 
-void embedding_f32_cuda(const KernelContext& ctx, const void* table, const int32_t* ids,
+void embedding_f32_cuda(const KernelContext& ctx, const WeightRef& table, const int32_t* ids,
                         int64_t n_tokens, int64_t dim, float* out) {
   if (n_tokens == 0) return;
   embedding_kernel<<<static_cast<unsigned>(n_tokens), 256, 0, stream_of(ctx)>>>(
-      static_cast<const float*>(table), ids, dim, out);
+      static_cast<const float*>(table.data), ids, dim, out);
   INFER_CUDA_CHECK_LAUNCH();
 }
 

@@ -19,14 +19,14 @@ cublasHandle_t handle_for(cudaStream_t stream) {
   return handle;
 }
 
-void matmul_f32_cuda(const KernelContext& ctx, const float* x, const void* w, float* out, int64_t m,
-                     int64_t n, int64_t k) {
+void matmul_f32_cuda(const KernelContext& ctx, const float* x, const WeightRef& weight, float* out,
+                     int64_t m, int64_t n, int64_t k) {
   const float alpha = 1.f;
   const float beta = 0.f;
-  INFER_CUBLAS_CHECK(cublasSgemm(handle_for(stream_of(ctx)), CUBLAS_OP_T, CUBLAS_OP_N,
-                                 static_cast<int>(n), static_cast<int>(m), static_cast<int>(k),
-                                 &alpha, static_cast<const float*>(w), static_cast<int>(k), x,
-                                 static_cast<int>(k), &beta, out, static_cast<int>(n)));
+  INFER_CUBLAS_CHECK(cublasSgemm(
+      handle_for(stream_of(ctx)), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n),
+      static_cast<int>(m), static_cast<int>(k), &alpha, static_cast<const float*>(weight.data),
+      static_cast<int>(k), x, static_cast<int>(k), &beta, out, static_cast<int>(n)));
 }
 
 INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, base::DataType::kF32, matmul_f32_cuda);

@@ -24,10 +24,23 @@ class WeightLoader {
  public:
   WeightLoader(const WeightsFile& file, base::DeviceType device) : file_(file), device_(device) {}
 
+  // Vectors (norms, biases) are kept in f32 by the exporter whatever the model's precision.
   Tensor get(const std::string& name, const Shape& shape) {
     used_.insert(name);
     Tensor t = file_.get(name, shape);
+    if (t.dtype() != DataType::kF32) {
+      throw base::FormatError(file_.path() + ": tensor " + name + " is " +
+                              base::dtype_name(t.dtype()) +
+                              "; norm weights and biases must be f32");
+    }
     return device_ == base::DeviceType::kCPU ? t : t.to(device_);
+  }
+
+  op::Weight get_weight(const std::string& name, const Shape& shape) {
+    used_.insert(name);
+    op::Weight w = file_.get_weight(name, shape);
+    if (!w.scales.empty()) used_.insert(name + ".scales");
+    return device_ == base::DeviceType::kCPU ? w : w.to(device_);
   }
 
   void check_all_used() const {
@@ -84,25 +97,28 @@ Model::Model(WeightsFile weights, const LoadOptions& options)
     return w.get(name, {size});
   };
 
-  Tensor embed = w.get("embed.weight", {c.vocab_size, c.dim});
+  op::Weight embed = w.get_weight("embed.weight", {c.vocab_size, c.dim});
   embedding_ = std::make_unique<op::Embedding>(embed);
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
     blocks_.push_back(Block{
         op::RmsNorm(w.get(p + "attn_norm.weight", {c.dim}), c.norm_eps),
-        op::Matmul(w.get(p + "attn.q.weight", {q_dim, c.dim}), bias(p + "attn.q.bias", q_dim)),
-        op::Matmul(w.get(p + "attn.k.weight", {kv_dim, c.dim}), bias(p + "attn.k.bias", kv_dim)),
-        op::Matmul(w.get(p + "attn.v.weight", {kv_dim, c.dim}), bias(p + "attn.v.bias", kv_dim)),
-        op::Matmul(w.get(p + "attn.o.weight", {c.dim, q_dim})),
+        op::Matmul(w.get_weight(p + "attn.q.weight", {q_dim, c.dim}),
+                   bias(p + "attn.q.bias", q_dim)),
+        op::Matmul(w.get_weight(p + "attn.k.weight", {kv_dim, c.dim}),
+                   bias(p + "attn.k.bias", kv_dim)),
+        op::Matmul(w.get_weight(p + "attn.v.weight", {kv_dim, c.dim}),
+                   bias(p + "attn.v.bias", kv_dim)),
+        op::Matmul(w.get_weight(p + "attn.o.weight", {c.dim, q_dim})),
         op::RmsNorm(w.get(p + "ffn_norm.weight", {c.dim}), c.norm_eps),
-        op::Matmul(w.get(p + "mlp.gate.weight", {c.hidden_dim, c.dim})),
-        op::Matmul(w.get(p + "mlp.up.weight", {c.hidden_dim, c.dim})),
-        op::Matmul(w.get(p + "mlp.down.weight", {c.dim, c.hidden_dim})),
+        op::Matmul(w.get_weight(p + "mlp.gate.weight", {c.hidden_dim, c.dim})),
+        op::Matmul(w.get_weight(p + "mlp.up.weight", {c.hidden_dim, c.dim})),
+        op::Matmul(w.get_weight(p + "mlp.down.weight", {c.dim, c.hidden_dim})),
     });
   }
   final_norm_ = std::make_unique<op::RmsNorm>(w.get("norm.weight", {c.dim}), c.norm_eps);
   head_ = std::make_unique<op::Matmul>(
-      c.tied_embeddings ? embed : w.get("head.weight", {c.vocab_size, c.dim}));
+      c.tied_embeddings ? embed : w.get_weight("head.weight", {c.vocab_size, c.dim}));
   w.check_all_used();
 }
 

@@ -32,6 +32,7 @@ TensorInfo parse_tensor_entry(const json& entry, const std::string& path, size_t
     info.shape = entry.at("shape").get<tensor::Shape>();
     info.offset = entry.at("offset").get<uint64_t>();
     info.bytes = entry.at("bytes").get<uint64_t>();
+    info.group_size = entry.value("group_size", int64_t{0});
   } catch (const json::exception& e) {
     throw base::FormatError(where + " is malformed: " + e.what());
   } catch (const base::FormatError& e) {
@@ -58,6 +59,15 @@ void validate_tensor(const TensorInfo& t, uint64_t data_start, uint64_t file_siz
     throw base::FormatError(where + ": " + std::to_string(t.bytes) + " bytes do not match shape " +
                             tensor::shape_str(t.shape) + " " + base::dtype_name(t.dtype) +
                             " (expected " + std::to_string(expected_bytes) + " bytes)");
+  }
+  if (t.dtype == base::DataType::kI8) {
+    if (t.group_size <= 0 || t.shape.empty() || t.shape.back() % t.group_size != 0) {
+      throw base::FormatError(where +
+                              ": i8 tensor needs a group_size dividing its last dimension, got " +
+                              std::to_string(t.group_size));
+    }
+  } else if (t.group_size != 0) {
+    throw base::FormatError(where + ": group_size is only meaningful for i8 tensors");
   }
   if (t.offset % kWeightsAlignment != 0) {
     throw base::FormatError(where + ": offset " + std::to_string(t.offset) + " is not " +
@@ -151,6 +161,19 @@ tensor::Tensor WeightsFile::get(const std::string& name,
                             tensor::shape_str(t.shape));
   }
   return tensor::Tensor::view(whole_file_, t.offset, t.shape, t.dtype);
+}
+
+op::Weight WeightsFile::get_weight(const std::string& name,
+                                   const tensor::Shape& expected_shape) const {
+  op::Weight w;
+  w.data = get(name, expected_shape);
+  if (w.dtype() != base::DataType::kI8) return w;
+  w.group_size = tensors_.at(name).group_size;
+  w.scales = get(name + ".scales", {expected_shape[0], expected_shape[1] / w.group_size});
+  if (w.scales.dtype() != base::DataType::kF32) {
+    throw base::FormatError(path() + ": tensor " + name + ".scales must be f32");
+  }
+  return w;
 }
 
 }  // namespace infer::model

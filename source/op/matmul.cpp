@@ -6,11 +6,11 @@
 
 namespace infer::op {
 
-Matmul::Matmul(tensor::Tensor weight, std::optional<tensor::Tensor> bias)
+Matmul::Matmul(Weight weight, std::optional<tensor::Tensor> bias)
     : weight_(std::move(weight)),
       bias_(std::move(bias)),
       kernel_(kernels::get_kernel<kernels::MatmulOp>(weight_.device(), weight_.dtype())) {
-  CHECK_EQ(weight_.ndim(), 2);
+  CHECK_EQ(weight_.data.ndim(), 2);
   if (bias_) {
     CHECK(bias_->shape() == tensor::Shape({out_features()})) << tensor::shape_str(bias_->shape());
     bias_kernel_ = kernels::get_kernel<kernels::BiasAddOp>(bias_->device(), bias_->dtype());
@@ -22,7 +22,7 @@ void Matmul::forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
   const int64_t m = x.dim(0);
   CHECK_EQ(x.numel(), m * in_features()) << tensor::shape_str(x.shape());
   CHECK_EQ(out.numel(), m * out_features()) << tensor::shape_str(out.shape());
-  kernel_(ctx, x.data<float>(), weight_.raw_data(), out.data<float>(), m, out_features(),
+  kernel_(ctx, x.data<float>(), weight_.ref(), out.data<float>(), m, out_features(),
           in_features());
   if (bias_) bias_kernel_(ctx, out.data<float>(), bias_->data<float>(), m, out_features());
 }

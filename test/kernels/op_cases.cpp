@@ -46,7 +46,7 @@ OpCase matmul_case(int64_t m, int64_t n, int64_t k) {
   const Vec x = random_vec(m * k, 1), w = random_vec(n * k, 2);
   return {"matmul_" + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k),
           [=](DeviceType d) {
-            op::Matmul layer(on(d, w, {n, k}));
+            op::Matmul layer(op::Weight{on(d, w, {n, k})});
             Tensor out = empty_on(d, {m, n});
             layer.forward(kCtx, on(d, x, {m, k}), out);
             return out.to_vector<float>();
@@ -58,7 +58,7 @@ OpCase matmul_bias_case(int64_t m, int64_t n, int64_t k) {
   const Vec x = random_vec(m * k, 16), w = random_vec(n * k, 17), b = random_vec(n, 18);
   return {"matmul_bias_" + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k),
           [=](DeviceType d) {
-            op::Matmul layer(on(d, w, {n, k}), on(d, b, {n}));
+            op::Matmul layer(op::Weight{on(d, w, {n, k})}, on(d, b, {n}));
             Tensor out = empty_on(d, {m, n});
             layer.forward(kCtx, on(d, x, {m, k}), out);
             return out.to_vector<float>();
@@ -89,7 +89,7 @@ OpCase embedding_case(int64_t vocab, int64_t dim, int64_t n_tokens) {
   for (int64_t i = 0; i < n_tokens; ++i) ids[i] = static_cast<int32_t>((i * 7919) % vocab);
   return {"embedding_" + std::to_string(n_tokens) + "_tokens",
           [=](DeviceType d) {
-            op::Embedding layer(on(d, table, {vocab, dim}));
+            op::Embedding layer(op::Weight{on(d, table, {vocab, dim})});
             Tensor id_tensor = Tensor::from_vector(ids, {n_tokens});
             if (d != DeviceType::kCPU) id_tensor = id_tensor.to(d);
             Tensor out = empty_on(d, {n_tokens, dim});

@@ -24,18 +24,28 @@ enum class OpKind : uint8_t {
 
 const char* op_name(OpKind op);
 
-// out[t, :] = table[ids[t], :]; table is [vocab, dim]. ids are checked by the caller.
-struct EmbeddingOp {
-  static constexpr OpKind kKind = OpKind::kEmbedding;
-  using Fn = void (*)(const KernelContext&, const void* table, const int32_t* ids, int64_t n_tokens,
-                      int64_t dim, float* out);
+// A weight matrix [rows, cols] as kernels see it, in its stored dtype. For i8, `scales` holds
+// one f32 per group of `group_size` consecutive elements of a row ([rows, cols / group_size])
+// and an element is q * scale; other dtypes leave scales null.
+struct WeightRef {
+  const void* data = nullptr;
+  const float* scales = nullptr;
+  int64_t group_size = 0;
 };
 
-// out[m, n] = sum_k x[m, k] * w[n, k]  (x · wᵀ, w in the HF [out_features, in_features] layout).
+// out[t, :] = table[ids[t], :] (dequantised); table is [vocab, dim]. ids are checked by the caller.
+struct EmbeddingOp {
+  static constexpr OpKind kKind = OpKind::kEmbedding;
+  using Fn = void (*)(const KernelContext&, const WeightRef& table, const int32_t* ids,
+                      int64_t n_tokens, int64_t dim, float* out);
+};
+
+// out[m, n] = sum_k x[m, k] * w[n, k]  (x · wᵀ, w in the HF [out_features, in_features] layout),
+// accumulated in f32 whatever the weight's dtype.
 struct MatmulOp {
   static constexpr OpKind kKind = OpKind::kMatmul;
-  using Fn = void (*)(const KernelContext&, const float* x, const void* w, float* out, int64_t m,
-                      int64_t n, int64_t k);
+  using Fn = void (*)(const KernelContext&, const float* x, const WeightRef& w, float* out,
+                      int64_t m, int64_t n, int64_t k);
 };
 
 // out[r, :] = x[r, :] / sqrt(mean(x[r, :]²) + eps) * weight.
@@ -93,7 +103,8 @@ struct ArgmaxOp {
 // x[r, c] += bias[c] for every row r of x[rows, cols].
 struct BiasAddOp {
   static constexpr OpKind kKind = OpKind::kBiasAdd;
-  using Fn = void (*)(const KernelContext&, float* x, const float* bias, int64_t rows, int64_t cols);
+  using Fn = void (*)(const KernelContext&, float* x, const float* bias, int64_t rows,
+                      int64_t cols);
 };
 
 }  // namespace infer::kernels

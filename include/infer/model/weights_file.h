@@ -11,6 +11,7 @@
 
 #include "infer/base/mapped_file.h"
 #include "infer/model/config.h"
+#include "infer/op/weight.h"
 #include "infer/tensor/tensor.h"
 
 namespace infer::model {
@@ -26,6 +27,7 @@ struct TensorInfo {
   uint64_t offset =
       0;  // from the start of the file (the table stores it relative to the data region)
   uint64_t bytes = 0;
+  int64_t group_size = 0;  // i8 only: elements of a row sharing one scale
 };
 
 class WeightsFile {
@@ -42,6 +44,8 @@ class WeightsFile {
   // A CPU view of tensor `name`, checked against `expected_shape`; throws FormatError naming the
   // file and the tensor when it is missing or has another shape.
   tensor::Tensor get(const std::string& name, const tensor::Shape& expected_shape) const;
+  // A weight matrix `name` in its stored dtype; for i8 also its scales, `name`.scales.
+  op::Weight get_weight(const std::string& name, const tensor::Shape& expected_shape) const;
 
  private:
   std::shared_ptr<const base::MappedFile> file_;

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "infer/kernels/ops.h"
+#include "infer/op/weight.h"
 #include "infer/tensor/tensor.h"
 
 namespace infer::op {
@@ -10,15 +11,15 @@ namespace infer::op {
 class Matmul {
  public:
   // bias, when given: [out_features] f32 on the weight's device.
-  explicit Matmul(tensor::Tensor weight, std::optional<tensor::Tensor> bias = std::nullopt);
+  explicit Matmul(Weight weight, std::optional<tensor::Tensor> bias = std::nullopt);
   // x: [m, in] f32; out: [m, out] f32 (may be a view, e.g. rows of the KV cache).
   void forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
                tensor::Tensor& out) const;
-  int64_t in_features() const { return weight_.dim(1); }
-  int64_t out_features() const { return weight_.dim(0); }
+  int64_t in_features() const { return weight_.data.dim(1); }
+  int64_t out_features() const { return weight_.data.dim(0); }
 
  private:
-  tensor::Tensor weight_;
+  Weight weight_;
   std::optional<tensor::Tensor> bias_;
   kernels::MatmulOp::Fn kernel_;
   kernels::BiasAddOp::Fn bias_kernel_ = nullptr;
