@@ -8,15 +8,23 @@ python=$1 src=$2 default_data=$3 out_dir=$4
 data=${INFER_TEST_DATA:-$default_data}
 mkdir -p "$out_dir"
 # The random-weight test models are committed under test/data/models.
+export() {  # export SOURCE NAME [export.py flags]
+  local source=$1 name=$2
+  shift 2
+  "$python" "$src/tools/export.py" --quiet "$@" "$source" "$out_dir/$name.bin"
+  echo "exported $source -> $out_dir/$name.bin $*"
+}
 for model in tiny-llama3 tiny-qwen2; do
-  "$python" "$src/tools/export.py" --quiet "$src/test/data/models/$model" "$out_dir/$model.bin"
-  echo "exported $model -> $out_dir/$model.bin"
+  export "$src/test/data/models/$model" "$model"
+  export "$src/test/data/models/$model" "$model-fp16" --dtype fp16
+  export "$src/test/data/models/$model" "$model-bf16" --dtype bf16
+  export "$src/test/data/models/$model" "$model-int8" --dtype int8 --group_size 16
 done
 story="$data/models/story"
 if [[ ! -f "$story/config.json" ]]; then
   echo "no story model at $story (set INFER_TEST_DATA to the shared data folder): tests that need it skip"
   exit 0
 fi
-"$python" "$src/tools/export.py" --quiet "$story" "$out_dir/story.bin"
-echo "exported $story -> $out_dir/story.bin"
+export "$story" story
+export "$story" story-int8 --dtype int8
 "$python" "$src/test/make_tokenizer_variants.py" "$data" "$out_dir/tokenizers"

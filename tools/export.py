@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Export a Hugging Face checkpoint to a libinfer weights file.
 
-    python tools/export.py HF_DIR OUT.bin
+    python tools/export.py HF_DIR OUT.bin [--dtype fp32|fp16|bf16|int8] [--group_size 64]
 
 HF_DIR holds config.json and model.safetensors, or sharded *.safetensors with
 model.safetensors.index.json. The .bin is self-describing (docs/weights-format.md): the runtime
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -192,29 +193,84 @@ def tensor_plan(config: dict, available: set[str]) -> list[tuple[str, str]]:
     return plan
 
 
-def export(hf_dir: str, out_path: str, quiet: bool = False) -> dict:
+DTYPES = {"fp32": "f32", "fp16": "f16", "bf16": "bf16", "int8": "i8"}
+
+
+def stored_tensors(ours: str, array: np.ndarray, dtype: str, group_size: int) -> list[tuple[str, np.ndarray]]:
+    """The tensor(s) one weight becomes at the asked precision (see stored_dtype); an int8 matrix
+    is followed by its per-group scales, `NAME.scales`."""
+    array = array.astype(np.float32, copy=False)
+    dtype = stored_dtype(ours, array.shape, dtype)
+    if dtype == "f32":
+        return [(ours, array)]
+    if dtype == "f16":
+        return [(ours, array.astype(np.float16))]
+    if dtype == "bf16":
+        return [(ours, infer_format.to_bf16_bits(array))]
+    values, scales = infer_format.quantize_i8(array, group_size)
+    return [(ours, values), (ours + ".scales", scales)]
+
+
+def stored_dtype(ours: str, shape: tuple[int, ...], dtype: str) -> str:
+    """Norm weights and biases stay f32 (tiny, and sensitive). With int8, the embedding table and
+    output head stay f16: every logit goes through the head, and int8 there costs most of the
+    agreement with fp32 (see bench/RESULTS.md)."""
+    if len(shape) != 2:
+        return "f32"
+    if dtype == "i8" and ours in ("embed.weight", "head.weight"):
+        return "f16"
+    return dtype
+
+
+def layout(plan, checkpoint, dtype: str, group_size: int) -> list[tuple]:
+    """(name, dtype, shape[, group_size]) of every stored tensor, in file order."""
+    out = []
+    for ours, hf in plan:
+        shape = checkpoint.shape(hf)
+        stored = stored_dtype(ours, shape, dtype)
+        if stored != "i8":
+            out.append((ours, stored, shape))
+            continue
+        if shape[1] % group_size:
+            common = math.gcd(*(checkpoint.shape(h)[1] for o, h in plan if len(checkpoint.shape(h)) == 2))
+            raise ExportError(f"--group_size {group_size} does not divide the {shape[1]} columns of {hf}; "
+                              f"choose a divisor of every matrix's in_features (their gcd is {common})")
+        out += [(ours, "i8", shape, group_size), (ours + ".scales", "f32", (shape[0], shape[1] // group_size))]
+    return out
+
+
+def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 64, quiet: bool = False) -> dict:
+    if dtype not in DTYPES:
+        raise ExportError(f"--dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
+    if group_size <= 0:
+        raise ExportError(f"--group_size must be positive, got {group_size}")
+    stored = DTYPES[dtype]
     config = runtime_config(load_config(hf_dir), hf_dir)
     checkpoint = Checkpoint(hf_dir)
     plan = tensor_plan(config, checkpoint.names())
 
-    entries = infer_format.plan_layout((ours, "f32", checkpoint.shape(hf)) for ours, hf in plan)
-    extra = {"format": "libinfer", "exporter": "tools/export.py", "source": os.path.abspath(hf_dir)}
+    entries = infer_format.plan_layout(layout(plan, checkpoint, stored, group_size))
+    extra = {"format": "libinfer", "exporter": "tools/export.py", "source": os.path.abspath(hf_dir),
+             "precision": dtype}
     writer = infer_format.WeightsWriter(out_path, config, entries, extra)
     total = sum(e.nbytes for e in entries)
     written, started = 0, time.time()
     try:
-        for n, ((ours, hf), entry) in enumerate(zip(plan, entries), start=1):
-            writer.write(ours, checkpoint.get(hf).astype(np.float32, copy=False))
-            written += entry.nbytes
+        for n, (ours, hf) in enumerate(plan, start=1):
+            for name, array in stored_tensors(ours, checkpoint.get(hf), stored, group_size):
+                writer.write(name, array)
+                written += array.nbytes
             if not quiet:
-                print(f"[{n}/{len(plan)}] {ours:<28} {'x'.join(map(str, entry.shape)):>12} f32  "
+                shape = checkpoint.shape(hf)
+                print(f"[{n}/{len(plan)}] {ours:<28} {'x'.join(map(str, shape)):>12} "
+                      f"{stored_dtype(ours, shape, stored):<4} "
                       f"{written / total:6.1%} of {total / 2**20:.1f} MiB", file=sys.stderr)
         writer.close()
     except BaseException:
         writer.abort()
         raise
     if not quiet:
-        print(f"wrote {out_path}: {len(plan)} tensors, {os.path.getsize(out_path) / 2**20:.1f} MiB "
+        print(f"wrote {out_path}: {len(plan)} weights at {dtype}, {os.path.getsize(out_path) / 2**20:.1f} MiB "
               f"in {time.time() - started:.1f} s", file=sys.stderr)
     return config
 
@@ -223,10 +279,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("hf_dir", help="Hugging Face checkpoint folder")
     parser.add_argument("out", help="output .bin path")
+    parser.add_argument("--dtype", default="fp32", choices=sorted(DTYPES),
+                        help="precision of the weight matrices (norms and biases stay fp32); int8 is "
+                             "symmetric with one fp32 scale per group of --group_size columns")
+    parser.add_argument("--group_size", type=int, default=64, help="int8 group size (default 64)")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
     try:
-        export(args.hf_dir, args.out, quiet=args.quiet)
+        export(args.hf_dir, args.out, dtype=args.dtype, group_size=args.group_size, quiet=args.quiet)
     except ExportError as e:
         print(f"export.py: error: {e}", file=sys.stderr)
         return 1

@@ -20,7 +20,7 @@ PREAMBLE = struct.Struct("<8sIIQ")
 DATA_ALIGNMENT = 4096
 TENSOR_ALIGNMENT = 64
 
-NUMPY_DTYPES = {"f32": np.float32, "f16": np.float16, "i8": np.int8, "i32": np.int32}
+NUMPY_DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.uint16, "i8": np.int8, "i32": np.int32}
 DTYPE_SIZES = {"f32": 4, "f16": 2, "bf16": 2, "i8": 1, "i32": 4}
 
 
@@ -35,18 +35,22 @@ class TensorEntry:
     shape: tuple[int, ...]
     offset: int  # relative to the data region
     nbytes: int
+    group_size: int = 0  # i8 only
 
     def to_json(self) -> dict:
-        return {"name": self.name, "dtype": self.dtype, "shape": list(self.shape),
-                "offset": self.offset, "bytes": self.nbytes}
+        entry = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape),
+                 "offset": self.offset, "bytes": self.nbytes}
+        if self.group_size:
+            entry["group_size"] = self.group_size
+        return entry
 
 
-def plan_layout(tensors: Iterable[tuple[str, str, tuple[int, ...]]]) -> list[TensorEntry]:
-    """Assigns aligned offsets to (name, dtype, shape) triples, in order."""
+def plan_layout(tensors: Iterable[tuple]) -> list[TensorEntry]:
+    """Assigns aligned offsets to (name, dtype, shape[, group_size]) tuples, in order."""
     entries, offset = [], 0
-    for name, dtype, shape in tensors:
+    for name, dtype, shape, *group in tensors:
         nbytes = int(np.prod(shape, dtype=np.int64)) * DTYPE_SIZES[dtype]
-        entries.append(TensorEntry(name, dtype, tuple(int(d) for d in shape), offset, nbytes))
+        entries.append(TensorEntry(name, dtype, tuple(int(d) for d in shape), offset, nbytes, *group))
         offset = _align(offset + nbytes, TENSOR_ALIGNMENT)
     return entries
 
@@ -110,6 +114,26 @@ class WeightsWriter:
             self._f.close()
         if os.path.exists(self._tmp):
             os.remove(self._tmp)
+
+
+def to_bf16_bits(array: np.ndarray) -> np.ndarray:
+    """float32 -> bfloat16 bit patterns (uint16), rounding to nearest even as torch does."""
+    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+
+
+def bf16_bits_to_f32(bits: np.ndarray) -> np.ndarray:
+    return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def quantize_i8(array: np.ndarray, group_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric group-wise int8 along the last axis: (values int8, scales float32 [rows, cols/G])."""
+    rows, cols = array.shape
+    groups = array.astype(np.float32).reshape(rows, cols // group_size, group_size)
+    scales = np.abs(groups).max(axis=2) / 127.0
+    safe = np.where(scales == 0, 1.0, scales)[:, :, None]
+    values = np.clip(np.rint(groups / safe), -127, 127).astype(np.int8)
+    return values.reshape(rows, cols), scales.astype(np.float32)
 
 
 def read_weights(path: str) -> tuple[dict, dict[str, np.ndarray]]:

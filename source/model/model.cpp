@@ -126,8 +126,7 @@ std::unique_ptr<InferenceState> Model::new_state() const {
   return std::make_unique<InferenceState>(config_, max_seq_len_, device_);
 }
 
-const std::vector<float>& Model::forward(InferenceState& state,
-                                         const std::vector<int32_t>& tokens) const {
+void Model::check_input(const InferenceState& state, const std::vector<int32_t>& tokens) const {
   if (state.config_ != &config_) throw base::InvalidArgument("state belongs to another model");
   if (tokens.empty()) throw base::InvalidArgument("forward: no tokens to process");
   for (int32_t id : tokens) {
@@ -143,11 +142,36 @@ const std::vector<float>& Model::forward(InferenceState& state,
                                 " tokens in context + " + std::to_string(n) +
                                 " new > max_seq_len " + std::to_string(max_seq_len_));
   }
+}
+
+const std::vector<float>& Model::forward(InferenceState& state,
+                                         const std::vector<int32_t>& tokens) const {
+  check_input(state, tokens);
+  const int64_t n = static_cast<int64_t>(tokens.size());
   for (int64_t begin = 0; begin < n; begin += kPrefillChunk) {
     const int64_t count = std::min(kPrefillChunk, n - begin);
     forward_chunk(state, tokens.data() + begin, count, /*want_logits=*/begin + count == n);
   }
   return state.logits_host_;
+}
+
+std::vector<float> Model::forward_all_logits(InferenceState& state,
+                                             const std::vector<int32_t>& tokens) const {
+  check_input(state, tokens);
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  std::vector<float> logits(static_cast<size_t>(n * config_.vocab_size));
+  for (int64_t begin = 0; begin < n; begin += kPrefillChunk) {
+    const int64_t count = std::min(kPrefillChunk, n - begin);
+    forward_chunk(state, tokens.data() + begin, count, /*want_logits=*/false);
+    // Scoring is not on the generation path, so these buffers are made per call.
+    Tensor normed = Tensor::empty({count, config_.dim}, DataType::kF32, device_);
+    Tensor chunk_logits = Tensor::empty({count, config_.vocab_size}, DataType::kF32, device_);
+    final_norm_->forward(state.ctx_, state.x_.rows(0, count), normed);
+    head_->forward(state.ctx_, normed, chunk_logits);
+    base::copy_bytes(logits.data() + begin * config_.vocab_size, base::DeviceType::kCPU,
+                     chunk_logits.raw_data(), device_, chunk_logits.bytes());
+  }
+  return logits;
 }
 
 // One pass of `n_tokens` tokens at positions start..start+n_tokens, shapes in comments.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "infer/base/device.h"
+#include "infer/base/error.h"
 #include "op_cases.h"
 
 namespace infer::test {
@@ -20,10 +21,14 @@ TEST_P(OpTest, CpuMatchesReference) {
 TEST_P(OpTest, CudaMatchesCpu) {
   if (!base::cuda_available()) GTEST_SKIP() << "no usable CUDA GPU on this machine";
   const OpCase& c = op_case();
+  std::vector<float> on_gpu;
+  try {
+    on_gpu = c.run(base::DeviceType::kCUDA);
+  } catch (const base::Unsupported& e) {
+    GTEST_SKIP() << e.what();  // e.g. no CUDA kernel for this weight dtype yet
+  }
   // CUDA accumulates in another order than the CPU, so allow the reference tolerance plus a bit.
-  EXPECT_LE(max_rel_diff(c.run(base::DeviceType::kCUDA), c.run(base::DeviceType::kCPU)),
-            c.tolerance + 1e-5)
-      << c.name;
+  EXPECT_LE(max_rel_diff(on_gpu, c.run(base::DeviceType::kCPU)), c.tolerance + 1e-5) << c.name;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, OpTest, ::testing::Range<size_t>(0, all_op_cases().size()),

@@ -4,6 +4,9 @@
 #include <limits>
 #include <random>
 
+#include <cstring>
+
+#include "../reference/quantize.h"
 #include "../reference/reference_ops.h"
 #include "infer/kernels/registry.h"
 #include "infer/op/attention.h"
@@ -52,6 +55,75 @@ OpCase matmul_case(int64_t m, int64_t n, int64_t k) {
             return out.to_vector<float>();
           },
           [=] { return reference::matmul(x, w, m, n, k); }, 1e-4f};
+}
+
+// A weight [rows, cols] stored as `dtype` on `device`, and the f32 values it stands for.
+struct StoredWeight {
+  op::Weight weight;
+  Vec values;
+};
+
+StoredWeight store(const Vec& w, int64_t rows, int64_t cols, DataType dtype, DeviceType device) {
+  constexpr int64_t kGroup = 32;
+  StoredWeight s;
+  auto raw = [&](const void* bytes, DataType t) {
+    Tensor tensor = Tensor::empty({rows, cols}, t, DeviceType::kCPU);
+    std::memcpy(tensor.raw_data(), bytes, tensor.bytes());
+    return tensor;
+  };
+  if (dtype == DataType::kF32) {
+    s = {op::Weight{Tensor::from_vector(w, {rows, cols})}, w};
+  } else if (dtype == DataType::kF16) {
+    const auto half = reference::to_f16(w);
+    s = {op::Weight{raw(half.data(), dtype)}, reference::from_f16(half)};
+  } else if (dtype == DataType::kBF16) {
+    const auto half = reference::to_bf16(w);
+    s = {op::Weight{raw(half.data(), dtype)}, reference::from_bf16(half)};
+  } else {
+    const auto q = reference::quantize_i8(w, rows, cols, kGroup);
+    s = {op::Weight{raw(q.values.data(), dtype),
+                    Tensor::from_vector(q.scales, {rows, cols / kGroup}), kGroup},
+         reference::dequantize_i8(q, rows, cols, kGroup)};
+  }
+  if (device != DeviceType::kCPU) s.weight = s.weight.to(device);
+  return s;
+}
+
+// x · wᵀ with w stored as `dtype`; the reference multiplies by the values w stands for.
+OpCase matmul_stored_case(DataType dtype, int64_t m, int64_t n, int64_t k) {
+  const Vec x = random_vec(m * k, 21), w = random_vec(n * k, 22);
+  return {
+      std::string("matmul_") + base::dtype_name(dtype) + "_" + std::to_string(m) + "x" +
+          std::to_string(n) + "x" + std::to_string(k),
+      [=](DeviceType d) {
+        op::Matmul layer(store(w, n, k, dtype, d).weight);
+        Tensor out = empty_on(d, {m, n});
+        layer.forward(kCtx, on(d, x, {m, k}), out);
+        return out.to_vector<float>();
+      },
+      [=] { return reference::matmul(x, store(w, n, k, dtype, DeviceType::kCPU).values, m, n, k); },
+      1e-4f};
+}
+
+OpCase embedding_stored_case(DataType dtype, int64_t vocab, int64_t dim, int64_t n_tokens) {
+  const Vec table = random_vec(vocab * dim, 23);
+  std::vector<int32_t> ids(n_tokens);
+  for (int64_t i = 0; i < n_tokens; ++i) ids[i] = static_cast<int32_t>((i * 31) % vocab);
+  return {std::string("embedding_") + base::dtype_name(dtype) + "_" + std::to_string(n_tokens) +
+              "_tokens",
+          [=](DeviceType d) {
+            op::Embedding layer(store(table, vocab, dim, dtype, d).weight);
+            Tensor id_tensor = Tensor::from_vector(ids, {n_tokens});
+            if (d != DeviceType::kCPU) id_tensor = id_tensor.to(d);
+            Tensor out = empty_on(d, {n_tokens, dim});
+            layer.forward(kCtx, id_tensor, out);
+            return out.to_vector<float>();
+          },
+          [=] {
+            return reference::embedding(store(table, vocab, dim, dtype, DeviceType::kCPU).values,
+                                        ids, dim);
+          },
+          0.f};
 }
 
 OpCase matmul_bias_case(int64_t m, int64_t n, int64_t k) {
@@ -228,6 +300,15 @@ const std::vector<OpCase>& all_op_cases() {
       matmul_case(7, 96, 64),
       matmul_case(64, 256, 128),
       matmul_bias_case(1, 96, 64),
+      matmul_stored_case(DataType::kF16, 1, 100, 64),
+      matmul_stored_case(DataType::kF16, 20, 50, 96),
+      matmul_stored_case(DataType::kBF16, 1, 100, 64),
+      matmul_stored_case(DataType::kBF16, 20, 50, 96),
+      matmul_stored_case(DataType::kI8, 1, 100, 64),
+      matmul_stored_case(DataType::kI8, 20, 50, 96),
+      embedding_stored_case(DataType::kF16, 64, 32, 9),
+      embedding_stored_case(DataType::kBF16, 64, 32, 9),
+      embedding_stored_case(DataType::kI8, 64, 32, 9),
       matmul_bias_case(9, 96, 64),
       rmsnorm_case(1, 128),
       rmsnorm_case(5, 1000),

@@ -149,3 +149,41 @@ def test_writer_refuses_incomplete_exports(tmp_path):
     with pytest.raises(ValueError, match="never written"):
         writer.close()
     assert not os.path.exists(path) and not os.path.exists(path + ".partial")
+
+
+@pytest.mark.parametrize("dtype,stored", [("fp16", "f16"), ("bf16", "bf16"), ("int8", "i8")])
+def test_precisions(tmp_path, dtype, stored):
+    from safetensors.numpy import load_file
+
+    ckpt = make_checkpoint(tmp_path, {"intermediate_size": 16})
+    hf = load_file(os.path.join(ckpt, "model.safetensors"))
+    out = tmp_path / "m.bin"
+    result = run_export(ckpt, str(out), "--dtype", dtype, "--group_size", "4")
+    assert result.returncode == 0, result.stderr
+    header, arrays = infer_format.read_weights(str(out))
+    dtypes = {t["name"]: t["dtype"] for t in header["tensors"]}
+    assert dtypes["layers.0.mlp.up.weight"] == stored
+    assert dtypes["norm.weight"] == "f32" and dtypes["layers.0.attn_norm.weight"] == "f32"
+    original = hf["model.layers.0.mlp.up_proj.weight"]
+    if dtype == "fp16":
+        np.testing.assert_array_equal(arrays["layers.0.mlp.up.weight"], original.astype(np.float16))
+    elif dtype == "bf16":
+        back = infer_format.bf16_bits_to_f32(arrays["layers.0.mlp.up.weight"])
+        np.testing.assert_allclose(back, original, rtol=2 ** -8)
+    else:
+        entry = next(t for t in header["tensors"] if t["name"] == "layers.0.mlp.up.weight")
+        assert entry["group_size"] == 4
+        scales = arrays["layers.0.mlp.up.weight.scales"]
+        assert scales.shape == (16, 2)
+        back = arrays["layers.0.mlp.up.weight"].reshape(16, 2, 4) * scales[:, :, None]
+        np.testing.assert_allclose(back.reshape(16, 8), original, atol=float(scales.max()) / 2 + 1e-7)
+        # The embedding table and head keep f16 under int8: every logit goes through the head.
+        assert dtypes["embed.weight"] == "f16" and dtypes["head.weight"] == "f16"
+
+
+def test_bad_precision_flags(tmp_path):
+    ckpt = make_checkpoint(tmp_path, {})
+    result = run_export(ckpt, str(tmp_path / "m.bin"), "--dtype", "int8", "--group_size", "3")
+    assert result.returncode == 1 and "--group_size 3 does not divide" in result.stderr and "gcd is 8" in result.stderr
+    result = run_export(ckpt, str(tmp_path / "m.bin"), "--dtype", "int4")
+    assert result.returncode == 2 and "invalid choice" in result.stderr

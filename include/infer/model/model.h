@@ -45,6 +45,11 @@ class Model {
   const std::vector<float>& forward(InferenceState& state,
                                     const std::vector<int32_t>& tokens) const;
 
+  // Like forward(), but returns the logits of every token, [tokens.size(), vocab_size]
+  // row-major: for scoring a text (perplexity, teacher-forced comparisons).
+  std::vector<float> forward_all_logits(InferenceState& state,
+                                        const std::vector<int32_t>& tokens) const;
+
  private:
   struct Block {
     op::RmsNorm attn_norm;
@@ -54,6 +59,7 @@ class Model {
   };
 
   Model(WeightsFile weights, const LoadOptions& options);
+  void check_input(const InferenceState& state, const std::vector<int32_t>& tokens) const;
   void forward_chunk(InferenceState& state, const int32_t* tokens, int64_t n_tokens,
                      bool want_logits) const;
 

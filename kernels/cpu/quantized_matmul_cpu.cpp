@@ -1,0 +1,58 @@
+// Matmul and embedding for weights stored as f16, bf16 or i8 (group-wise scales). Weights stay
+// in their dtype in memory; blocks of rows are dequantised into a per-thread f32 tile that
+// OpenBLAS multiplies, so accumulation is f32 and no whole-model upcast ever happens.
+#include <armadillo>
+#include <vector>
+
+#include "dequantize.h"
+#include "infer/kernels/registry.h"
+
+namespace infer::kernels {
+namespace {
+
+using base::DataType;
+
+// Rows of the weight dequantised per tile: small enough for the tile to stay in L2.
+constexpr int64_t kTileRows = 16;
+
+template <DataType kType>
+void matmul_dequant_cpu(const KernelContext&, const float* x, const WeightRef& w, float* out,
+                        int64_t m, int64_t n, int64_t k) {
+  const arma::fmat x_t(const_cast<float*>(x), k, m, /*copy_aux_mem=*/false, /*strict=*/true);
+  arma::fmat out_t(out, n, m, /*copy_aux_mem=*/false, /*strict=*/true);
+#pragma omp parallel
+  {
+    std::vector<float> tile(static_cast<size_t>(kTileRows * k));
+#pragma omp for schedule(static)
+    for (int64_t r0 = 0; r0 < n; r0 += kTileRows) {
+      const int64_t rows = std::min(kTileRows, n - r0);
+      for (int64_t r = 0; r < rows; ++r)
+        cpu::dequantize_row(kType, w, r0 + r, k, tile.data() + r * k);
+      const arma::fmat tile_t(tile.data(), k, rows, /*copy_aux_mem=*/false, /*strict=*/true);
+      out_t.rows(r0, r0 + rows - 1) = tile_t.t() * x_t;
+    }
+  }
+}
+
+template <DataType kType>
+void embedding_dequant_cpu(const KernelContext&, const WeightRef& table, const int32_t* ids,
+                           int64_t n_tokens, int64_t dim, float* out) {
+  for (int64_t t = 0; t < n_tokens; ++t)
+    cpu::dequantize_row(kType, table, ids[t], dim, out + t * dim);
+}
+
+INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCPU, DataType::kF16,
+                      matmul_dequant_cpu<DataType::kF16>);
+INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCPU, DataType::kBF16,
+                      matmul_dequant_cpu<DataType::kBF16>);
+INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCPU, DataType::kI8,
+                      matmul_dequant_cpu<DataType::kI8>);
+INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCPU, DataType::kF16,
+                      embedding_dequant_cpu<DataType::kF16>);
+INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCPU, DataType::kBF16,
+                      embedding_dequant_cpu<DataType::kBF16>);
+INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCPU, DataType::kI8,
+                      embedding_dequant_cpu<DataType::kI8>);
+
+}  // namespace
+}  // namespace infer::kernels
