@@ -9,6 +9,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "compare.h"
 #include "infer/generate/generate.h"
 #include "infer/model/model.h"
 #include "infer/sampler/sampler.h"
@@ -20,14 +21,6 @@ namespace {
 using nlohmann::json;
 
 constexpr double kLogitTolerance = 1e-4;
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double worst = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - b[i]));
-  return worst;
-}
 
 class ModelParityTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -45,9 +38,9 @@ class ModelParityTest : public ::testing::TestWithParam<std::string> {
     for (const json& c : golden_["cases"]) {
       const auto prompt = c["prompt_ids"].get<std::vector<int32_t>>();
       auto state = model->new_state();
-      EXPECT_LE(
-          max_abs_diff(model->forward(*state, prompt), c["last_logits"].get<std::vector<float>>()),
-          kLogitTolerance)
+      EXPECT_LE(test::max_abs_diff(model->forward(*state, prompt),
+                                   c["last_logits"].get<std::vector<float>>()),
+                kLogitTolerance)
           << "prompt " << json(prompt).dump();
 
       generate::GenerateOptions gen;

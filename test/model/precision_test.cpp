@@ -8,6 +8,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "compare.h"
 #include "infer/model/model.h"
 #include "test_data.h"
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "compare.h"
 #include "infer/base/error.h"
 #include "infer/generate/generate.h"
 #include "infer/model/model.h"
@@ -17,14 +18,6 @@ namespace infer {
 namespace {
 
 using nlohmann::json;
-
-double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double worst = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - b[i]));
-  return worst;
-}
 
 class StoryModelTest : public ::testing::Test {
  protected:
@@ -73,7 +66,7 @@ TEST_F(StoryModelTest, OnePassPrefillEqualsTokenByToken) {
   auto stepwise = model_->new_state();
   std::vector<float> last;
   for (int32_t id : prompt) last = model_->forward(*stepwise, {id});
-  EXPECT_LE(max_abs_diff(one_pass, last), 1e-5);
+  EXPECT_LE(test::max_abs_diff(one_pass, last), 1e-5);
   EXPECT_EQ(whole->n_past(), static_cast<int64_t>(prompt.size()));
 }
 
@@ -87,7 +80,7 @@ TEST_F(StoryModelTest, LongPromptsRunInChunks) {
   model_->forward(*halves, std::vector<int32_t>(prompt.begin(), prompt.begin() + 150));
   const std::vector<float> second =
       model_->forward(*halves, std::vector<int32_t>(prompt.begin() + 150, prompt.end()));
-  EXPECT_LE(max_abs_diff(whole, second), 1e-5);
+  EXPECT_LE(test::max_abs_diff(whole, second), 1e-5);
 }
 
 TEST_F(StoryModelTest, BadInputIsRefusedAndStateKept) {
