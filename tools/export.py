@@ -5,7 +5,9 @@
 
 HF_DIR holds config.json and model.safetensors, or sharded *.safetensors with
 model.safetensors.index.json. The .bin is self-describing (docs/weights-format.md): the runtime
-needs nothing else from HF_DIR but the tokenizer.
+needs nothing else from HF_DIR but the tokenizer. HF_DIR may also be a llama.cpp .gguf file
+(llama architecture): its tensors are dequantised (tools/gguf_import.py) and a tokenizer.json is
+rebuilt beside the output, in OUT_tokenizer/.
 """
 from __future__ import annotations
 
@@ -239,14 +241,31 @@ def layout(plan, checkpoint, dtype: str, group_size: int) -> list[tuple]:
     return out
 
 
+def tokenizer_dir_for(out_path: str) -> str:
+    """Where the tokenizer rebuilt from a GGUF goes: beside OUT.bin, as OUT_tokenizer/."""
+    return os.path.splitext(out_path)[0] + "_tokenizer"
+
+
+def open_source(source: str):
+    """(runtime config, checkpoint) for an HF folder or a .gguf file."""
+    if source.endswith(".gguf"):
+        import gguf_import
+
+        try:
+            checkpoint = gguf_import.GgufCheckpoint(source)
+            return runtime_config(checkpoint.config(), source), checkpoint
+        except gguf_import.GgufError as e:
+            raise ExportError(str(e)) from None
+    return runtime_config(load_config(source), source), Checkpoint(source)
+
+
 def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 64, quiet: bool = False) -> dict:
     if dtype not in DTYPES:
         raise ExportError(f"--dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
     if group_size <= 0:
         raise ExportError(f"--group_size must be positive, got {group_size}")
     stored = DTYPES[dtype]
-    config = runtime_config(load_config(hf_dir), hf_dir)
-    checkpoint = Checkpoint(hf_dir)
+    config, checkpoint = open_source(hf_dir)
     plan = tensor_plan(config, checkpoint.names())
 
     entries = infer_format.plan_layout(layout(plan, checkpoint, stored, group_size))
@@ -269,6 +288,14 @@ def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 64
     except BaseException:
         writer.abort()
         raise
+    if hf_dir.endswith(".gguf"):
+        try:
+            checkpoint.write_tokenizer(tokenizer_dir_for(out_path))
+        except Exception as e:
+            raise ExportError(str(e)) from None
+        if not quiet:
+            print(f"wrote {tokenizer_dir_for(out_path)}/tokenizer.json (rebuilt from the GGUF vocabulary)",
+                  file=sys.stderr)
     if not quiet:
         print(f"wrote {out_path}: {len(plan)} weights at {dtype}, {os.path.getsize(out_path) / 2**20:.1f} MiB "
               f"in {time.time() - started:.1f} s", file=sys.stderr)
@@ -277,7 +304,8 @@ def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 64
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("hf_dir", help="Hugging Face checkpoint folder")
+    parser.add_argument("hf_dir", help="Hugging Face checkpoint folder, or a llama-architecture .gguf file "
+                                       "(its tokenizer is written to OUT_tokenizer/)")
     parser.add_argument("out", help="output .bin path")
     parser.add_argument("--dtype", default="fp32", choices=sorted(DTYPES),
                         help="precision of the weight matrices (norms and biases stay fp32); int8 is "

