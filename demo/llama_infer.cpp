@@ -12,6 +12,7 @@
 
 #include "infer/base/error.h"
 #include "infer/base/threads.h"
+#include "infer/generate/chat_template.h"
 #include "infer/generate/generate.h"
 #include "infer/model/model.h"
 #include "infer/sampler/sampler.h"
@@ -23,6 +24,10 @@ DEFINE_int64(max_new_tokens, 256, "Stop after this many generated tokens");
 DEFINE_int64(max_seq_len, 0, "Context length to allocate (0 = the model's maximum)");
 DEFINE_int32(threads, 0, "CPU threads (0 = all cores)");
 DEFINE_string(device, "cpu", "Device to run on: cpu or cuda");
+DEFINE_string(chat_template, "none",
+              "Treat --prompt as a user message in a chat: auto (the template in "
+              "tokenizer_config.json), llama3, chatml, or none (plain text continuation)");
+DEFINE_string(system, "", "System message for --chat_template");
 DEFINE_bool(parse_special, false,
             "Treat special-token strings in --prompt (e.g. <|im_start|>) as special tokens, for "
             "prompts written in a model's chat format by hand");
@@ -33,6 +38,35 @@ DEFINE_string(output_format, "text",
 namespace {
 
 using namespace infer;
+
+// The prompt as token ids: plain text, or a user turn rendered with a chat template (whose
+// special-token markers are parsed; the user's own text is inserted as written).
+std::vector<int32_t> encode_prompt(const tokenizer::Tokenizer& tokenizer) {
+  tokenizer::EncodeOptions options;
+  options.parse_special = FLAGS_parse_special;
+  if (FLAGS_chat_template == "none") {
+    if (!FLAGS_system.empty()) throw base::InvalidArgument("--system needs --chat_template");
+    return tokenizer.encode(FLAGS_prompt, options);
+  }
+  const std::string bos = tokenizer.bos_id() ? tokenizer.decode({*tokenizer.bos_id()}, false) : "";
+  generate::ChatTemplate chat = [&] {
+    if (FLAGS_chat_template != "auto")
+      return generate::ChatTemplate::named(FLAGS_chat_template, bos);
+    const auto jinja = tokenizer.chat_template();
+    if (!jinja) {
+      throw base::InvalidArgument(
+          "--chat_template auto: the tokenizer's tokenizer_config.json has no chat_template; "
+          "name one (llama3, chatml)");
+    }
+    return generate::ChatTemplate::detect(*jinja, bos);
+  }();
+  std::vector<generate::ChatMessage> messages;
+  if (!FLAGS_system.empty()) messages.push_back({"system", FLAGS_system});
+  messages.push_back({"user", FLAGS_prompt});
+  options.add_special_tokens = false;  // the template places BOS itself where the format wants it
+  options.parse_special = true;
+  return tokenizer.encode(chat.render(messages, /*add_generation_prompt=*/true), options);
+}
 
 int run(const std::string& model_path, const std::string& tokenizer_path) {
   if (FLAGS_output_format != "text" && FLAGS_output_format != "json") {
@@ -57,9 +91,7 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
                                 ": wrong tokenizer for this model?");
   }
 
-  tokenizer::EncodeOptions encode_options;
-  encode_options.parse_special = FLAGS_parse_special;
-  const std::vector<int32_t> prompt_ids = tokenizer->encode(FLAGS_prompt, encode_options);
+  const std::vector<int32_t> prompt_ids = encode_prompt(*tokenizer);
   if (static_cast<int64_t>(prompt_ids.size()) > model->max_seq_len()) {
     throw base::InvalidArgument("the prompt is " + std::to_string(prompt_ids.size()) +
                                 " tokens, longer than --max_seq_len " +
@@ -73,8 +105,9 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
 
   const bool stream = FLAGS_output_format == "text";
   tokenizer::StreamDecoder decoder(*tokenizer);
-  decoder.set_context(prompt_ids);
-  if (stream) {
+  if (FLAGS_chat_template == "none") decoder.set_context(prompt_ids);
+  const bool chat = FLAGS_chat_template != "none";
+  if (stream && !chat) {  // a continuation reads on from the prompt; a chat reply stands alone
     std::fputs(FLAGS_prompt.c_str(), stdout);
     std::fflush(stdout);
   }

@@ -83,6 +83,7 @@ class HfTokenizer final : public Tokenizer {
   }
   std::optional<int32_t> bos_id() const override { return bos_; }
   std::optional<int32_t> eos_id() const override { return eos_; }
+  std::optional<std::string> chat_template() const override { return chat_template_; }
 
  private:
   void encode_segment(std::string_view normalized, bool at_text_start,
@@ -103,6 +104,7 @@ class HfTokenizer final : public Tokenizer {
   std::vector<int32_t> prefix_ids_;  // added around the text when add_special_tokens
   std::vector<int32_t> suffix_ids_;
   std::optional<int32_t> bos_, eos_;
+  std::optional<std::string> chat_template_;
   bool clean_up_spaces_ = false;
 };
 
@@ -155,7 +157,8 @@ HfTokenizer::HfTokenizer(const json& j, const SpecialTokenPolicy& policy,
                    t.value("rstrip", false)};
       if (a.id < 0) throw FieldError(source, "added_tokens", "negative id for '" + a.content + "'");
       if (t.value("single_word", false)) {
-        throw FieldError(source, "added_tokens[].single_word", "true is not supported (token '" + a.content + "')");
+        throw FieldError(source, "added_tokens[].single_word",
+                         "true is not supported (token '" + a.content + "')");
       }
       max_id = std::max(max_id, a.id);
       added_.push_back(std::move(a));
@@ -221,6 +224,7 @@ HfTokenizer::HfTokenizer(const json& j, const SpecialTokenPolicy& policy,
     override_with(policy.add_eos, eos_, suffix_ids_, "eos");
   }
   clean_up_spaces_ = policy.clean_up_tokenization_spaces;
+  chat_template_ = policy.chat_template;
 }
 
 std::optional<int32_t> HfTokenizer::token_id(const std::string& content) const {

@@ -39,6 +39,7 @@ class SentencePieceTokenizer final : public Tokenizer {
     // sentencepiece models of Llama-family checkpoints add BOS unless the config says otherwise.
     add_bos_ = policy.add_bos.value_or(true) && bos_.has_value();
     add_eos_ = policy.add_eos.value_or(false) && eos_.has_value();
+    chat_template_ = policy.chat_template;
   }
 
   std::vector<int32_t> encode(std::string_view raw_text,
@@ -100,6 +101,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   }
   std::optional<int32_t> bos_id() const override { return bos_; }
   std::optional<int32_t> eos_id() const override { return eos_; }
+  std::optional<std::string> chat_template() const override { return chat_template_; }
 
  private:
   const AddedToken* find_extra(int32_t id) const {
@@ -124,6 +126,7 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::unique_ptr<AddedTokenMatcher> extra_matcher_;
   int64_t vocab_size_ = 0;
   std::optional<int32_t> bos_, eos_;
+  std::optional<std::string> chat_template_;
   bool add_bos_ = true;
   bool add_eos_ = false;
 };

@@ -33,6 +33,8 @@ SpecialTokenPolicy SpecialTokenPolicy::read_beside(const std::string& tokenizer_
       policy.add_eos = j["add_eos_token"].get<bool>();
     policy.bos_token = token_text(j, "bos_token");
     policy.eos_token = token_text(j, "eos_token");
+    if (j.contains("chat_template") && j["chat_template"].is_string())
+      policy.chat_template = j["chat_template"].get<std::string>();
     if (j.contains("tokenizer_class") && j["tokenizer_class"].is_string())
       policy.tokenizer_class = j["tokenizer_class"].get<std::string>();
     if (j.contains("clean_up_tokenization_spaces") &&

@@ -19,6 +19,7 @@ struct SpecialTokenPolicy {
   std::optional<std::string> tokenizer_class;
   // transformers' decode() removes spaces before punctuation when this is set.
   bool clean_up_tokenization_spaces = false;
+  std::optional<std::string> chat_template;
 
   // Reads `dir`/tokenizer_config.json if it exists; throws FormatError if it is malformed.
   static SpecialTokenPolicy read_beside(const std::string& tokenizer_path);

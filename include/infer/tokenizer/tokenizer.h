@@ -43,6 +43,8 @@ class Tokenizer {
   virtual bool is_special(int32_t id) const = 0;
   virtual std::optional<int32_t> bos_id() const = 0;
   virtual std::optional<int32_t> eos_id() const = 0;
+  // The Jinja chat_template of tokenizer_config.json, if there is one.
+  virtual std::optional<std::string> chat_template() const = 0;
 };
 
 }  // namespace infer::tokenizer
