@@ -9,6 +9,10 @@ install(TARGETS infer EXPORT inferTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/infer DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+if(INFER_WITH_CUDA)
+  # Loaded at run time from beside libinfer.so; not linked by consumers.
+  install(TARGETS infer_cuda LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endif()
 install(EXPORT inferTargets NAMESPACE infer:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/infer)
 
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/inferConfig.cmake.in

@@ -1,4 +1,5 @@
-// CUDA build: device detection, the pooled CUDA allocator and cross-device copies.
+// The CUDA back end module (libinfer_cuda.so): device detection, the pooled CUDA allocator and
+// cross-device copies; the CUDA kernels in the same module register themselves on load.
 #include <cuda_runtime_api.h>
 
 #include <map>
@@ -6,15 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "cuda_backend.h"
 #include "infer/base/allocator.h"
 #include "infer/base/cuda_check.h"
 #include "infer/base/error.h"
 
 namespace infer::base {
 
-bool built_with_cuda() { return true; }
+namespace {
 
-bool detect_cuda_device(std::string* reason) {
+bool detect_device(std::string* reason) {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
@@ -28,8 +30,6 @@ bool detect_cuda_device(std::string* reason) {
   }
   return true;
 }
-
-namespace {
 
 // Keeps freed blocks in per-size free lists: generation allocates the same few sizes over and
 // over, so after the first token every allocation is served from the cache.
@@ -82,17 +82,14 @@ class CudaPoolAllocator final : public Allocator {
   std::map<size_t, std::vector<void*>> free_;
 };
 
-}  // namespace
-
-Allocator& cuda_allocator() {
+Allocator* pool_allocator() {
   // Leaked on purpose: buffers may be destroyed during static destruction, after the CUDA
   // runtime has shut down, and freeing then would fail.
   static auto* pool = new CudaPoolAllocator();
-  return *pool;
+  return pool;
 }
 
-void cuda_copy_bytes(void* dst, DeviceType dst_device, const void* src, DeviceType src_device,
-                     size_t bytes) {
+void copy(void* dst, DeviceType dst_device, const void* src, DeviceType src_device, size_t bytes) {
   cudaMemcpyKind kind = cudaMemcpyDefault;
   if (src_device == DeviceType::kCPU && dst_device == DeviceType::kCUDA)
     kind = cudaMemcpyHostToDevice;
@@ -103,4 +100,12 @@ void cuda_copy_bytes(void* dst, DeviceType dst_device, const void* src, DeviceTy
   INFER_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
 }
 
+}  // namespace
+
 }  // namespace infer::base
+
+extern "C" const infer::base::CudaBackend* infer_cuda_backend() {
+  static const infer::base::CudaBackend backend{&infer::base::detect_device,
+                                                &infer::base::pool_allocator, &infer::base::copy};
+  return &backend;
+}

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <tuple>
 
+#include "../base/cuda_backend.h"
 #include "infer/base/error.h"
 
 namespace infer::kernels {
@@ -58,6 +59,8 @@ void register_kernel(KernelKey key, AnyKernel fn) {
 }
 
 AnyKernel find_kernel(KernelKey key) {
+  // CUDA kernels live in the CUDA back end module and register when it loads.
+  if (key.device == base::DeviceType::kCUDA) base::cuda_backend(nullptr);
   Table& t = table();
   std::lock_guard<std::mutex> lock(t.mutex);
   auto it = t.kernels.find({key.op, key.device, key.dtype});
