@@ -13,7 +13,7 @@ namespace infer::base {
 namespace {
 
 // The module sits beside libinfer.so (build tree and install tree alike).
-std::string module_path() {
+[[maybe_unused]] std::string module_path() {
   Dl_info info{};
   if (dladdr(reinterpret_cast<void*>(&cuda_backend), &info) != 0 && info.dli_fname != nullptr) {
     return (std::filesystem::path(info.dli_fname).parent_path() / "libinfer_cuda.so").string();

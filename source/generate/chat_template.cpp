@@ -1,7 +1,5 @@
 #include "infer/generate/chat_template.h"
 
-#include <regex>
-
 #include "infer/base/error.h"
 
 namespace infer::generate {
@@ -25,12 +23,25 @@ std::string trim(const std::string& s) {
 // newline may be a real one or the two characters \n inside a Jinja string literal.
 std::optional<std::string> default_system_prompt(const std::string& jinja) {
   if (!contains(jinja, "!= 'system'") && !contains(jinja, "!= \"system\"")) return std::nullopt;
-  static const std::regex pattern(R"(<\|im_start\|>system(?:\n|\\n)([^'"{}+]*?)<\|im_end\|>)");
-  std::smatch match;
-  if (!std::regex_search(jinja, match, pattern)) return std::nullopt;
-  std::string prompt = match[1];
-  for (size_t at; (at = prompt.find("\\n")) != std::string::npos;) prompt.replace(at, 2, "\n");
-  return prompt;
+  const std::string open = "<|im_start|>system";
+  for (size_t at = jinja.find(open); at != std::string::npos; at = jinja.find(open, at + 1)) {
+    size_t begin = at + open.size();
+    if (jinja.compare(begin, 1, "\n") == 0) {
+      begin += 1;
+    } else if (jinja.compare(begin, 2, "\\n") == 0) {
+      begin += 2;
+    } else {
+      continue;
+    }
+    const size_t end = jinja.find("<|im_end|>", begin);
+    if (end == std::string::npos) break;
+    std::string prompt = jinja.substr(begin, end - begin);
+    // Only a literal counts: an expression (the user's own system message) is not a default.
+    if (prompt.find_first_of("'\"{}+") != std::string::npos) continue;
+    for (size_t n; (n = prompt.find("\\n")) != std::string::npos;) prompt.replace(n, 2, "\n");
+    return prompt;
+  }
+  return std::nullopt;
 }
 
 }  // namespace

@@ -61,5 +61,19 @@ TEST(ChatTemplate, RefusesWhatItCannotRender) {
             "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
 }
 
+TEST(ChatTemplate, ReadsADefaultSystemPromptWrittenWithEscapedNewlines) {
+  // Qwen2.5's style: the default system prompt is a Jinja string literal with \n escapes.
+  const std::string jinja =
+      R"({%- if messages[0]['role'] != 'system' %}{{- '<|im_start|>system\nYou are Qwen.<|im_end|>\n' }}{%- endif %})"
+      R"({% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n'}})"
+      R"({% endfor %})";
+  const auto chat = generate::ChatTemplate::detect(jinja, "");
+  EXPECT_EQ(chat.render({{"user", "hi"}}, true),
+            "<|im_start|>system\nYou are "
+            "Qwen.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  EXPECT_EQ(chat.render({{"system", "S"}, {"user", "hi"}}, false),
+            "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n");
+}
+
 }  // namespace
 }  // namespace infer
