@@ -17,6 +17,12 @@ std::string shared_data_dir() {
 
 std::string exported_model_dir() { return INFER_TEST_MODEL_DIR; }
 
+std::string golden_file_path(const std::string& file) {
+  const std::string prefix = "exported:";
+  return file.rfind(prefix, 0) == 0 ? exported_model_dir() + "/" + file.substr(prefix.size())
+                                    : shared_data_dir() + "/" + file;
+}
+
 std::string golden_dir() { return INFER_GOLDEN_DIR; }
 
 bool file_exists(const std::string& path) { return std::filesystem::is_regular_file(path); }

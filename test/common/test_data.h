@@ -3,6 +3,7 @@
 // checkout), the models exported from it by the ctest fixture, and the committed goldens.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 
 namespace infer::test {
@@ -18,6 +19,20 @@ std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);
 // A unique path for a scratch file under the system temp folder.
 std::string temp_path(const std::string& name);
+// A data file named in a golden: "exported:REL" lies in exported_model_dir() (written by the
+// ctest fixture), anything else in shared_data_dir().
+std::string golden_file_path(const std::string& file);
+
+// gtest parameter names must be alphanumeric: "tiny-llama3" -> "tiny_llama3".
+struct ParamName {
+  template <typename Info>
+  std::string operator()(const Info& info) const {
+    std::string name = info.param;
+    for (char& ch : name)
+      if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    return name;
+  }
+};
 
 }  // namespace infer::test
 

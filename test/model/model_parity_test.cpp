@@ -83,12 +83,7 @@ TEST_P(ModelParityTest, CudaMatchesHf) {
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelParityTest,
                          ::testing::Values("story", "tiny-llama3", "tiny-qwen2", "smollm2"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& ch : name)
-                             if (ch == '-') ch = '_';
-                           return name;
-                         });
+                         test::ParamName());
 
 }  // namespace
 }  // namespace infer

@@ -20,11 +20,7 @@ class ChatTemplateTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(ChatTemplateTest, RendersExactlyHfIds) {
   const json golden = json::parse(
       test::read_file(test::golden_dir() + "/chat_goldens.json"))["tokenizers"][GetParam()];
-  const std::string file = golden["file"].get<std::string>();
-  const std::string prefix = "exported:";
-  const std::string path = file.rfind(prefix, 0) == 0
-                               ? test::exported_model_dir() + "/" + file.substr(prefix.size())
-                               : test::shared_data_dir() + "/" + file;
+  const std::string path = test::golden_file_path(golden["file"].get<std::string>());
   INFER_SKIP_UNLESS_FILE(path);
   auto tokenizer = tokenizer::Tokenizer::load(path);
   ASSERT_TRUE(tokenizer->chat_template().has_value());
@@ -45,12 +41,7 @@ TEST_P(ChatTemplateTest, RendersExactlyHfIds) {
 
 INSTANTIATE_TEST_SUITE_P(Hf, ChatTemplateTest,
                          ::testing::Values("llama3", "qwen", "mistral-spm", "smollm2"),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& ch : name)
-                             if (ch == '-') ch = '_';
-                           return name;
-                         });
+                         test::ParamName());
 
 TEST(ChatTemplate, RefusesWhatItCannotRender) {
   EXPECT_THROW(generate::ChatTemplate::detect("{{ messages }} [INST]", "<s>"), base::Unsupported);

@@ -39,12 +39,7 @@ class TokenizerGoldenTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     golden_ = json::parse(
         test::read_file(test::golden_dir() + "/tokenizer_goldens/" + GetParam() + ".json"));
-    // "exported:" files are written by the ctest fixture (test/make_tokenizer_variants.py).
-    const std::string file = golden_["file"].get<std::string>();
-    const std::string prefix = "exported:";
-    const std::string path = file.rfind(prefix, 0) == 0
-                                 ? test::exported_model_dir() + "/" + file.substr(prefix.size())
-                                 : test::shared_data_dir() + "/" + file;
+    const std::string path = test::golden_file_path(golden_["file"].get<std::string>());
     INFER_SKIP_UNLESS_FILE(path);
     tokenizer_ = tokenizer::Tokenizer::load(path);
     is_sentencepiece_ = path.size() > 6 && path.substr(path.size() - 6) == ".model";
@@ -158,12 +153,7 @@ TEST_P(TokenizerGoldenTest, OutOfRangeIdIsAnError) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Hf, TokenizerGoldenTest, ::testing::ValuesIn(golden_names()),
-                         [](const auto& info) {
-                           std::string name = info.param;
-                           for (char& ch : name)
-                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return name;
-                         });
+                         test::ParamName());
 
 // A scratch tokenizer.json with `body` as its content; returns the load error message.
 std::string load_error(const std::string& body) {
