@@ -59,11 +59,9 @@ GenerateResult generate(const model::Model& model, model::InferenceState& state,
   result.stats.prefill_s = seconds_since(start);
   const auto decode_start = Clock::now();
 
-  while (true) {
-    if (static_cast<int64_t>(result.tokens.size()) >= options.max_new_tokens) {
-      result.stop_reason = StopReason::kLength;
-      break;
-    }
+  // Stops at EOS or a full context; otherwise the token budget ends it (stop_reason's default).
+  result.stop_reason = StopReason::kLength;
+  while (static_cast<int64_t>(result.tokens.size()) < options.max_new_tokens) {
     const int32_t token = sampler.sample(*logits);
     result.tokens.push_back(token);
     if (result.tokens.size() == 1) result.stats.time_to_first_token_s = seconds_since(start);
@@ -77,10 +75,7 @@ GenerateResult generate(const model::Model& model, model::InferenceState& state,
       result.stop_reason = StopReason::kContext;
       break;
     }
-    if (static_cast<int64_t>(result.tokens.size()) >= options.max_new_tokens) {
-      result.stop_reason = StopReason::kLength;
-      break;
-    }
+    if (static_cast<int64_t>(result.tokens.size()) == options.max_new_tokens) break;
     logits = &model.forward(state, {token});
   }
   result.stats.generated_tokens = static_cast<int64_t>(result.tokens.size());
