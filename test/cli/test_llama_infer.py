@@ -198,3 +198,13 @@ def test_chat_template_flags():
 def test_chat_template_needs_a_template():
     expect_error(run("--chat_template", "auto"), "has no chat_template")
     expect_error(run("--system", "Be brief."), "--system needs --chat_template")
+
+
+def test_chat_template_by_name():
+    # The story model knows no chat format, but a named one renders with its BOS/EOS all the same.
+    result = run("--chat_template", "llama2", "--system", "Be kind.", "--prompt", "Hi", "--max_new_tokens", "4",
+                 "--output_format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["prompt_ids"][:2] == [1, 0]  # <s> then [ (the story vocab has no [INST])
+    expect_error(run("--chat_template", "mistral", "--system", "Be kind.", "--prompt", "Hi"),
+                 "mistral chat format has no system role")

@@ -23,16 +23,24 @@ TEST_P(ChatTemplateTest, RendersExactlyHfIds) {
   const std::string path = test::golden_file_path(golden["file"].get<std::string>());
   INFER_SKIP_UNLESS_FILE(path);
   auto tokenizer = tokenizer::Tokenizer::load(path);
-  ASSERT_TRUE(tokenizer->chat_template().has_value());
-  const std::string bos =
-      tokenizer->bos_id() ? tokenizer->decode({*tokenizer->bos_id()}, false) : "";
-  const auto chat = generate::ChatTemplate::detect(*tokenizer->chat_template(), bos);
+  // Formats whose tokenizer files are not in the shared data carry their published template.
+  const auto chat =
+      golden.contains("template")
+          ? generate::ChatTemplate::detect(golden["template"],
+                                           {tokenizer->decode({*tokenizer->bos_id()}, false),
+                                            tokenizer->decode({*tokenizer->eos_id()}, false)})
+          : generate::ChatTemplate::for_tokenizer(*tokenizer, "auto");
   tokenizer::EncodeOptions options;
   options.add_special_tokens = false;
   options.parse_special = true;
   for (const json& c : golden["cases"]) {
     std::vector<generate::ChatMessage> messages;
     for (const json& m : c["messages"]) messages.push_back({m["role"], m["content"]});
+    if (c.contains("error")) {  // HF's template raised; a renderer must refuse, not guess
+      EXPECT_THROW(chat.render(messages, true), base::InvalidArgument)
+          << chat.name() << " " << c["messages"].dump();
+      continue;
+    }
     const std::string text = chat.render(messages, /*add_generation_prompt=*/true);
     EXPECT_EQ(tokenizer->encode(text, options), c["ids"].get<std::vector<int32_t>>())
         << chat.name() << " " << c["messages"].dump() << "\nrendered: " << json(text).dump();
@@ -40,16 +48,30 @@ TEST_P(ChatTemplateTest, RendersExactlyHfIds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Hf, ChatTemplateTest,
-                         ::testing::Values("llama3", "qwen", "mistral-spm", "smollm2"),
+                         ::testing::Values("llama3", "qwen", "mistral-spm", "smollm2",
+                                           "llama2-chat", "mistral-v0.1", "mistral-v0.2"),
                          test::ParamName());
 
 TEST(ChatTemplate, RefusesWhatItCannotRender) {
-  EXPECT_THROW(generate::ChatTemplate::detect("{{ messages }} [INST]", "<s>"), base::Unsupported);
-  EXPECT_THROW(generate::ChatTemplate::named("vicuna", ""), base::InvalidArgument);
-  const auto chatml = generate::ChatTemplate::named("chatml", "");
+  const generate::ChatSpecialTokens tokens{"<s>", "</s>"};
+  EXPECT_THROW(generate::ChatTemplate::detect("{{ messages }} [INST]", tokens), base::Unsupported);
+  // Mistral v0.3 writes '[/INST]' without the space: a different format, not a near match.
+  EXPECT_THROW(
+      generate::ChatTemplate::detect(
+          "{{- '[INST] ' + message['content'] + '[/INST]' }}{{- ' ' + eos_token }}", tokens),
+      base::Unsupported);
+  EXPECT_THROW(generate::ChatTemplate::named("vicuna", tokens), base::InvalidArgument);
+  const auto chatml = generate::ChatTemplate::named("chatml", tokens);
   EXPECT_THROW(chatml.render({{"robot", "hi"}}, true), base::InvalidArgument);
   EXPECT_EQ(chatml.render({{"user", "hi"}}, true),
             "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  const auto llama2 = generate::ChatTemplate::named("llama2", tokens);
+  EXPECT_THROW(llama2.render({{"user", "a"}, {"system", "late system"}}, true),
+               base::InvalidArgument);
+  EXPECT_EQ(llama2.render({{"system", "S"}, {"user", "hi"}}, true),
+            "<s>[INST] <<SYS>>\nS\n<</SYS>>\n\nhi [/INST]");
+  EXPECT_THROW(generate::ChatTemplate::named("mistral", tokens).render({{"system", "S"}}, true),
+               base::InvalidArgument);
 }
 
 TEST(ChatTemplate, ReadsADefaultSystemPromptWrittenWithEscapedNewlines) {
@@ -58,7 +80,7 @@ TEST(ChatTemplate, ReadsADefaultSystemPromptWrittenWithEscapedNewlines) {
       R"({%- if messages[0]['role'] != 'system' %}{{- '<|im_start|>system\nYou are Qwen.<|im_end|>\n' }}{%- endif %})"
       R"({% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n'}})"
       R"({% endfor %})";
-  const auto chat = generate::ChatTemplate::detect(jinja, "");
+  const auto chat = generate::ChatTemplate::detect(jinja, {});
   EXPECT_EQ(chat.render({{"user", "hi"}}, true),
             "<|im_start|>system\nYou are "
             "Qwen.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");

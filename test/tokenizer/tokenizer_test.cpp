@@ -42,7 +42,6 @@ class TokenizerGoldenTest : public ::testing::TestWithParam<std::string> {
     const std::string path = test::golden_file_path(golden_["file"].get<std::string>());
     INFER_SKIP_UNLESS_FILE(path);
     tokenizer_ = tokenizer::Tokenizer::load(path);
-    is_sentencepiece_ = path.size() > 6 && path.substr(path.size() - 6) == ".model";
     ASSERT_EQ(golden_["cases"].size(), corpus().size());
   }
   const json& case_at(size_t i) const { return golden_["cases"][i]; }
@@ -52,7 +51,6 @@ class TokenizerGoldenTest : public ::testing::TestWithParam<std::string> {
 
   json golden_;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
-  bool is_sentencepiece_ = false;
 };
 
 TEST_P(TokenizerGoldenTest, EncodeMatchesHfExactly) {
@@ -68,9 +66,6 @@ TEST_P(TokenizerGoldenTest, EncodeMatchesHfExactly) {
 }
 
 TEST_P(TokenizerGoldenTest, ParsingSpecialTokensMatchesHfDefault) {
-  // sentencepiece's own encoder gives special-token strings no special treatment; HF's slow
-  // tokenizer splits them off with different spacing rules (its "legacy" mode).
-  if (is_sentencepiece_) GTEST_SKIP() << "sentencepiece treats special-token strings as text";
   tokenizer::EncodeOptions options;
   options.parse_special = true;
   for (size_t i = 0; i < corpus().size(); ++i) {
