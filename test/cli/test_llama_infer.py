@@ -205,6 +205,6 @@ def test_chat_template_by_name():
     result = run("--chat_template", "llama2", "--system", "Be kind.", "--prompt", "Hi", "--max_new_tokens", "4",
                  "--output_format", "json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["prompt_ids"][:2] == [1, 0]  # <s> then [ (the story vocab has no [INST])
+    assert json.loads(result.stdout)["prompt_ids"][:2] == [1, 0]  # <s>, then <unk>: the story vocabulary has no "["
     expect_error(run("--chat_template", "mistral", "--system", "Be kind.", "--prompt", "Hi"),
                  "mistral chat format has no system role")
