@@ -19,6 +19,7 @@ for model in tiny-llama3 tiny-qwen2; do
   export "$src/test/data/models/$model" "$model-fp16" --dtype fp16
   export "$src/test/data/models/$model" "$model-bf16" --dtype bf16
   export "$src/test/data/models/$model" "$model-int8" --dtype int8 --group_size 16
+  export "$src/test/data/models/$model" "$model-int8sym" --dtype int8 --group_size 16 --int8_scheme symmetric
 done
 # SmolLM2 from its PyPI GGUF, when the package is installed (tools/install_deps.sh does).
 if gguf=$("$python" "$src/tools/smollm2_gguf.py" 2>/dev/null); then

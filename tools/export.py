@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Export a Hugging Face checkpoint to a libinfer weights file.
 
-    python tools/export.py HF_DIR OUT.bin [--dtype fp32|fp16|bf16|int8] [--group_size 64]
+    python tools/export.py HF_DIR OUT.bin [--dtype fp32|fp16|bf16|int8] [--group_size 32]
+                                          [--int8_scheme asymmetric|symmetric]
 
 HF_DIR holds config.json and model.safetensors, or sharded *.safetensors with
 model.safetensors.index.json. The .bin is self-describing (docs/weights-format.md): the runtime
@@ -12,6 +13,7 @@ rebuilt beside the output, in OUT_tokenizer/.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -196,21 +198,32 @@ def tensor_plan(config: dict, available: set[str]) -> list[tuple[str, str]]:
 
 
 DTYPES = {"fp32": "f32", "fp16": "f16", "bf16": "bf16", "int8": "i8"}
+INT8_SCHEMES = ("asymmetric", "symmetric")
 
 
-def stored_tensors(ours: str, array: np.ndarray, dtype: str, group_size: int) -> list[tuple[str, np.ndarray]]:
+@dataclasses.dataclass(frozen=True)
+class Precision:
+    """What --dtype, --group_size and --int8_scheme ask for; dtype is the stored name (f32...)."""
+    dtype: str = "f32"
+    group_size: int = 32
+    symmetric: bool = False
+
+
+def stored_tensors(ours: str, array: np.ndarray, precision: Precision) -> list[tuple[str, np.ndarray]]:
     """The tensor(s) one weight becomes at the asked precision (see stored_dtype); an int8 matrix
-    is followed by its per-group scales, `NAME.scales`."""
+    is followed by its per-group scales, `NAME.scales`, and when asymmetric its offsets,
+    `NAME.offsets`."""
     array = array.astype(np.float32, copy=False)
-    dtype = stored_dtype(ours, array.shape, dtype)
+    dtype = stored_dtype(ours, array.shape, precision.dtype)
     if dtype == "f32":
         return [(ours, array)]
     if dtype == "f16":
         return [(ours, array.astype(np.float16))]
     if dtype == "bf16":
         return [(ours, infer_format.to_bf16_bits(array))]
-    values, scales = infer_format.quantize_i8(array, group_size)
-    return [(ours, values), (ours + ".scales", scales)]
+    values, scales, offsets = infer_format.quantize_i8(array, precision.group_size, precision.symmetric)
+    out = [(ours, values), (ours + ".scales", scales)]
+    return out if offsets is None else out + [(ours + ".offsets", offsets)]
 
 
 def stored_dtype(ours: str, shape: tuple[int, ...], dtype: str) -> str:
@@ -224,12 +237,13 @@ def stored_dtype(ours: str, shape: tuple[int, ...], dtype: str) -> str:
     return dtype
 
 
-def layout(plan, checkpoint, dtype: str, group_size: int) -> list[tuple]:
+def layout(plan, checkpoint, precision: Precision) -> list[tuple]:
     """(name, dtype, shape[, group_size]) of every stored tensor, in file order."""
     out = []
+    group_size = precision.group_size
     for ours, hf in plan:
         shape = checkpoint.shape(hf)
-        stored = stored_dtype(ours, shape, dtype)
+        stored = stored_dtype(ours, shape, precision.dtype)
         if stored != "i8":
             out.append((ours, stored, shape))
             continue
@@ -237,7 +251,10 @@ def layout(plan, checkpoint, dtype: str, group_size: int) -> list[tuple]:
             common = math.gcd(*(checkpoint.shape(h)[1] for o, h in plan if len(checkpoint.shape(h)) == 2))
             raise ExportError(f"--group_size {group_size} does not divide the {shape[1]} columns of {hf}; "
                               f"choose a divisor of every matrix's in_features (their gcd is {common})")
-        out += [(ours, "i8", shape, group_size), (ours + ".scales", "f32", (shape[0], shape[1] // group_size))]
+        groups = (shape[0], shape[1] // group_size)
+        out += [(ours, "i8", shape, group_size), (ours + ".scales", "f32", groups)]
+        if not precision.symmetric:
+            out.append((ours + ".offsets", "f32", groups))
     return out
 
 
@@ -259,30 +276,35 @@ def open_source(source: str):
     return runtime_config(load_config(source), source), Checkpoint(source)
 
 
-def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 64, quiet: bool = False) -> dict:
+def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 32,
+           int8_scheme: str = "asymmetric", quiet: bool = False) -> dict:
     if dtype not in DTYPES:
         raise ExportError(f"--dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
     if group_size <= 0:
         raise ExportError(f"--group_size must be positive, got {group_size}")
-    stored = DTYPES[dtype]
+    if int8_scheme not in INT8_SCHEMES:
+        raise ExportError(f"--int8_scheme {int8_scheme!r}: expected one of {', '.join(INT8_SCHEMES)}")
+    precision = Precision(DTYPES[dtype], group_size, int8_scheme == "symmetric")
     config, checkpoint = open_source(hf_dir)
     plan = tensor_plan(config, checkpoint.names())
 
-    entries = infer_format.plan_layout(layout(plan, checkpoint, stored, group_size))
+    entries = infer_format.plan_layout(layout(plan, checkpoint, precision))
     extra = {"format": "libinfer", "exporter": "tools/export.py", "source": os.path.abspath(hf_dir),
              "precision": dtype}
+    if precision.dtype == "i8":
+        extra["int8"] = {"scheme": int8_scheme, "group_size": group_size}
     writer = infer_format.WeightsWriter(out_path, config, entries, extra)
     total = sum(e.nbytes for e in entries)
     written, started = 0, time.time()
     try:
         for n, (ours, hf) in enumerate(plan, start=1):
-            for name, array in stored_tensors(ours, checkpoint.get(hf), stored, group_size):
+            for name, array in stored_tensors(ours, checkpoint.get(hf), precision):
                 writer.write(name, array)
                 written += array.nbytes
             if not quiet:
                 shape = checkpoint.shape(hf)
                 print(f"[{n}/{len(plan)}] {ours:<28} {'x'.join(map(str, shape)):>12} "
-                      f"{stored_dtype(ours, shape, stored):<4} "
+                      f"{stored_dtype(ours, shape, precision.dtype):<4} "
                       f"{written / total:6.1%} of {total / 2**20:.1f} MiB", file=sys.stderr)
         writer.close()
     except BaseException:
@@ -308,13 +330,17 @@ def main(argv: list[str] | None = None) -> int:
                                        "(its tokenizer is written to OUT_tokenizer/)")
     parser.add_argument("out", help="output .bin path")
     parser.add_argument("--dtype", default="fp32", choices=sorted(DTYPES),
-                        help="precision of the weight matrices (norms and biases stay fp32); int8 is "
-                             "symmetric with one fp32 scale per group of --group_size columns")
-    parser.add_argument("--group_size", type=int, default=64, help="int8 group size (default 64)")
+                        help="precision of the weight matrices (norms and biases stay fp32); int8 has "
+                             "one fp32 scale (and offset) per group of --group_size columns")
+    parser.add_argument("--group_size", type=int, default=32, help="int8 group size (default 32)")
+    parser.add_argument("--int8_scheme", default="asymmetric", choices=INT8_SCHEMES,
+                        help="asymmetric (default): each group's [min, max] over 256 levels, w = q*scale + "
+                             "offset; symmetric: w = q*scale with scale = max|w|/127")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     args = parser.parse_args(argv)
     try:
-        export(args.hf_dir, args.out, dtype=args.dtype, group_size=args.group_size, quiet=args.quiet)
+        export(args.hf_dir, args.out, dtype=args.dtype, group_size=args.group_size,
+               int8_scheme=args.int8_scheme, quiet=args.quiet)
     except ExportError as e:
         print(f"export.py: error: {e}", file=sys.stderr)
         return 1

@@ -126,14 +126,29 @@ def bf16_bits_to_f32(bits: np.ndarray) -> np.ndarray:
     return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
-def quantize_i8(array: np.ndarray, group_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric group-wise int8 along the last axis: (values int8, scales float32 [rows, cols/G])."""
+def quantize_i8(array: np.ndarray, group_size: int, symmetric: bool = True
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Group-wise int8 along the last axis: (values int8, scales f32 [rows, cols/G], offsets f32
+    [rows, cols/G] or None), an element being q * scale + offset.
+
+    Symmetric: scale = max|w| / 127, no offset. Asymmetric: the group's [min, max] is spread over
+    q in [-128, 127], offset = min + 128 * scale, using all 256 levels whatever the group's sign
+    balance (and reproducing 4-bit min/scale GGUF blocks exactly)."""
     rows, cols = array.shape
     groups = array.astype(np.float32).reshape(rows, cols // group_size, group_size)
-    scales = np.abs(groups).max(axis=2) / 127.0
+    if symmetric:
+        scales = np.abs(groups).max(axis=2) / np.float32(127.0)
+        offsets = None
+        low, high = -127, 127
+    else:
+        lo, hi = groups.min(axis=2), groups.max(axis=2)
+        scales = (hi - lo) / np.float32(255.0)
+        offsets = (lo + np.float32(128.0) * scales).astype(np.float32)
+        low, high = -128, 127
     safe = np.where(scales == 0, 1.0, scales)[:, :, None]
-    values = np.clip(np.rint(groups / safe), -127, 127).astype(np.int8)
-    return values.reshape(rows, cols), scales.astype(np.float32)
+    centred = groups if offsets is None else groups - offsets[:, :, None]
+    values = np.clip(np.rint(centred / safe), low, high).astype(np.int8)
+    return values.reshape(rows, cols), scales.astype(np.float32), offsets
 
 
 def read_weights(path: str) -> tuple[dict, dict[str, np.ndarray]]:
@@ -152,3 +167,27 @@ def read_weights(path: str) -> tuple[dict, dict[str, np.ndarray]]:
         dtype = NUMPY_DTYPES[t["dtype"]]
         arrays[t["name"]] = raw[begin:begin + t["bytes"]].view(dtype).reshape(t["shape"])
     return header, arrays
+
+
+def read_weights_f32(path: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """Reads a weights file back with every weight as the f32 values the runtime computes with
+    (bf16 bits widened, i8 times its scales plus offsets); scale/offset tensors are folded in."""
+    header, arrays = read_weights(path)
+    dtypes = {t["name"]: t["dtype"] for t in header["tensors"]}
+    out = {}
+    for name, array in arrays.items():
+        if name.endswith((".scales", ".offsets")):
+            continue
+        dtype = dtypes[name]
+        if dtype == "bf16":
+            out[name] = bf16_bits_to_f32(array)
+        elif dtype == "i8":
+            scales = arrays[name + ".scales"]
+            rows, groups = scales.shape
+            values = array.reshape(rows, groups, -1).astype(np.float32) * scales[:, :, None]
+            if name + ".offsets" in arrays:
+                values += arrays[name + ".offsets"][:, :, None]
+            out[name] = values.reshape(array.shape)
+        else:
+            out[name] = array.astype(np.float32)
+    return header, out

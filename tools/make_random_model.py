@@ -37,13 +37,13 @@ SHAPES = {
     # Tests: small enough to commit, every feature of the real ones.
     "tiny-llama3": ("LlamaConfig", dict(hidden_size=64, intermediate_size=160, num_hidden_layers=2,
                                         num_attention_heads=4, num_key_value_heads=2, head_dim=24,
-                                        vocab_size=320, max_position_embeddings=256, rope_theta=500000.0,
+                                        vocab_size=320, max_position_embeddings=1024, rope_theta=500000.0,
                                         rope_scaling=dict(LLAMA3_ROPE, original_max_position_embeddings=32),
                                         tie_word_embeddings=False, rms_norm_eps=1e-5, bos_token_id=0,
                                         eos_token_id=[1, 2])),
     "tiny-qwen2": ("Qwen2Config", dict(hidden_size=64, intermediate_size=176, num_hidden_layers=2,
                                        num_attention_heads=4, num_key_value_heads=1, vocab_size=300,
-                                       max_position_embeddings=256, rope_theta=1000000.0,
+                                       max_position_embeddings=1024, rope_theta=1000000.0,
                                        tie_word_embeddings=True, rms_norm_eps=1e-6, bos_token_id=0,
                                        eos_token_id=1)),
 }

@@ -61,9 +61,12 @@ inline void dequantize_row(base::DataType dtype, const WeightRef& w, int64_t row
       const auto* src = static_cast<const int8_t*>(w.data) + row * cols;
       const int64_t groups = cols / w.group_size;
       const float* scales = w.scales + row * groups;
+      const float* offsets = w.offsets ? w.offsets + row * groups : nullptr;
       for (int64_t g = 0; g < groups; ++g) {
         const float scale = scales[g];
-        for (int64_t i = g * w.group_size; i < (g + 1) * w.group_size; ++i) dst[i] = src[i] * scale;
+        const float offset = offsets ? offsets[g] : 0.0f;
+        for (int64_t i = g * w.group_size; i < (g + 1) * w.group_size; ++i)
+          dst[i] = src[i] * scale + offset;
       }
       return;
     }

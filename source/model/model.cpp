@@ -40,6 +40,7 @@ class WeightLoader {
     used_.insert(name);
     op::Weight w = file_.get_weight(name, shape);
     if (!w.scales.empty()) used_.insert(name + ".scales");
+    if (!w.offsets.empty()) used_.insert(name + ".offsets");
     return device_ == base::DeviceType::kCPU ? w : w.to(device_);
   }
 

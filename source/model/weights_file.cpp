@@ -169,10 +169,16 @@ op::Weight WeightsFile::get_weight(const std::string& name,
   w.data = get(name, expected_shape);
   if (w.dtype() != base::DataType::kI8) return w;
   w.group_size = tensors_.at(name).group_size;
-  w.scales = get(name + ".scales", {expected_shape[0], expected_shape[1] / w.group_size});
-  if (w.scales.dtype() != base::DataType::kF32) {
-    throw base::FormatError(path() + ": tensor " + name + ".scales must be f32");
-  }
+  const tensor::Shape group_shape{expected_shape[0], expected_shape[1] / w.group_size};
+  const auto per_group = [&](const std::string& part) {
+    tensor::Tensor t = get(name + part, group_shape);
+    if (t.dtype() != base::DataType::kF32) {
+      throw base::FormatError(path() + ": tensor " + name + part + " must be f32");
+    }
+    return t;
+  };
+  w.scales = per_group(".scales");
+  if (has(name + ".offsets")) w.offsets = per_group(".offsets");
   return w;
 }
 

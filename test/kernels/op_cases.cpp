@@ -63,7 +63,9 @@ struct StoredWeight {
   Vec values;
 };
 
-StoredWeight store(const Vec& w, int64_t rows, int64_t cols, DataType dtype, DeviceType device) {
+// i8 weights are quantised symmetrically unless `asymmetric` (per-group offsets).
+StoredWeight store(const Vec& w, int64_t rows, int64_t cols, DataType dtype, DeviceType device,
+                   bool asymmetric = false) {
   constexpr int64_t kGroup = 32;
   StoredWeight s;
   auto raw = [&](const void* bytes, DataType t) {
@@ -80,9 +82,10 @@ StoredWeight store(const Vec& w, int64_t rows, int64_t cols, DataType dtype, Dev
     const auto half = reference::to_bf16(w);
     s = {op::Weight{raw(half.data(), dtype)}, reference::from_bf16(half)};
   } else {
-    const auto q = reference::quantize_i8(w, rows, cols, kGroup);
+    const auto q = reference::quantize_i8(w, rows, cols, kGroup, asymmetric);
     s = {op::Weight{raw(q.values.data(), dtype),
-                    Tensor::from_vector(q.scales, {rows, cols / kGroup}), kGroup},
+                    Tensor::from_vector(q.scales, {rows, cols / kGroup}), kGroup,
+                    asymmetric ? Tensor::from_vector(q.offsets, {rows, cols / kGroup}) : Tensor()},
          reference::dequantize_i8(q, rows, cols, kGroup)};
   }
   if (device != DeviceType::kCPU) s.weight = s.weight.to(device);
@@ -90,29 +93,33 @@ StoredWeight store(const Vec& w, int64_t rows, int64_t cols, DataType dtype, Dev
 }
 
 // x · wᵀ with w stored as `dtype`; the reference multiplies by the values w stands for.
-OpCase matmul_stored_case(DataType dtype, int64_t m, int64_t n, int64_t k) {
+OpCase matmul_stored_case(DataType dtype, int64_t m, int64_t n, int64_t k,
+                          bool asymmetric = false) {
   const Vec x = random_vec(m * k, 21), w = random_vec(n * k, 22);
-  return {
-      std::string("matmul_") + base::dtype_name(dtype) + "_" + std::to_string(m) + "x" +
-          std::to_string(n) + "x" + std::to_string(k),
-      [=](DeviceType d) {
-        op::Matmul layer(store(w, n, k, dtype, d).weight);
-        Tensor out = empty_on(d, {m, n});
-        layer.forward(kCtx, on(d, x, {m, k}), out);
-        return out.to_vector<float>();
-      },
-      [=] { return reference::matmul(x, store(w, n, k, dtype, DeviceType::kCPU).values, m, n, k); },
-      1e-4f};
+  return {std::string("matmul_") + base::dtype_name(dtype) + (asymmetric ? "_asym_" : "_") +
+              std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k),
+          [=](DeviceType d) {
+            op::Matmul layer(store(w, n, k, dtype, d, asymmetric).weight);
+            Tensor out = empty_on(d, {m, n});
+            layer.forward(kCtx, on(d, x, {m, k}), out);
+            return out.to_vector<float>();
+          },
+          [=] {
+            return reference::matmul(x, store(w, n, k, dtype, DeviceType::kCPU, asymmetric).values,
+                                     m, n, k);
+          },
+          1e-4f};
 }
 
-OpCase embedding_stored_case(DataType dtype, int64_t vocab, int64_t dim, int64_t n_tokens) {
+OpCase embedding_stored_case(DataType dtype, int64_t vocab, int64_t dim, int64_t n_tokens,
+                             bool asymmetric = false) {
   const Vec table = random_vec(vocab * dim, 23);
   std::vector<int32_t> ids(n_tokens);
   for (int64_t i = 0; i < n_tokens; ++i) ids[i] = static_cast<int32_t>((i * 31) % vocab);
-  return {std::string("embedding_") + base::dtype_name(dtype) + "_" + std::to_string(n_tokens) +
-              "_tokens",
+  return {std::string("embedding_") + base::dtype_name(dtype) + (asymmetric ? "_asym_" : "_") +
+              std::to_string(n_tokens) + "_tokens",
           [=](DeviceType d) {
-            op::Embedding layer(store(table, vocab, dim, dtype, d).weight);
+            op::Embedding layer(store(table, vocab, dim, dtype, d, asymmetric).weight);
             Tensor id_tensor = Tensor::from_vector(ids, {n_tokens});
             if (d != DeviceType::kCPU) id_tensor = id_tensor.to(d);
             Tensor out = empty_on(d, {n_tokens, dim});
@@ -120,8 +127,8 @@ OpCase embedding_stored_case(DataType dtype, int64_t vocab, int64_t dim, int64_t
             return out.to_vector<float>();
           },
           [=] {
-            return reference::embedding(store(table, vocab, dim, dtype, DeviceType::kCPU).values,
-                                        ids, dim);
+            return reference::embedding(
+                store(table, vocab, dim, dtype, DeviceType::kCPU, asymmetric).values, ids, dim);
           },
           0.f};
 }
@@ -309,6 +316,9 @@ const std::vector<OpCase>& all_op_cases() {
       embedding_stored_case(DataType::kF16, 64, 32, 9),
       embedding_stored_case(DataType::kBF16, 64, 32, 9),
       embedding_stored_case(DataType::kI8, 64, 32, 9),
+      matmul_stored_case(DataType::kI8, 1, 100, 64, /*asymmetric=*/true),
+      matmul_stored_case(DataType::kI8, 20, 50, 96, /*asymmetric=*/true),
+      embedding_stored_case(DataType::kI8, 64, 32, 9, /*asymmetric=*/true),
       matmul_bias_case(9, 96, 64),
       rmsnorm_case(1, 128),
       rmsnorm_case(5, 1000),

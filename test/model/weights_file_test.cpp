@@ -165,6 +165,27 @@ TEST_F(WeightsFileTest, UnknownDtypeAndUnsupportedArch) {
                              {"config field 'n_heads' is missing"});
 }
 
+TEST_F(WeightsFileTest, Int8ScalesAndOffsetsAreChecked) {
+  const std::string int8_bin = test::exported_model_dir() + "/story-int8.bin";
+  INFER_SKIP_UNLESS_FILE(int8_bin);
+  original_ = test::read_file(int8_bin);
+  const std::string q = "layers.0.attn.q.weight";
+  expect_header_edit_refused(
+      [&](json& h) {
+        auto& t = tensor_entry(h, q + ".offsets");
+        t["shape"] = {256, 2};  // the same bytes, another shape
+      },
+      {q + ".offsets", "expected shape 128x4, got 256x2"});
+  expect_header_edit_refused(
+      [&](json& h) {
+        auto& t = tensor_entry(h, q + ".scales");
+        t["dtype"] = "i32";  // same bytes, wrong type
+      },
+      {q + ".scales must be f32"});
+  expect_header_edit_refused([&](json& h) { tensor_entry(h, q)["group_size"] = 48; },
+                             {q, "group_size dividing its last dimension, got 48"});
+}
+
 TEST(WeightsFile, MissingFileNamesThePath) {
   try {
     model::WeightsFile::open("/nonexistent/model.bin");

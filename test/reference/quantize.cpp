@@ -45,18 +45,23 @@ std::vector<float> from_bf16(const std::vector<uint16_t>& v) {
   return out;
 }
 
-Int8Groups quantize_i8(const std::vector<float>& w, int64_t rows, int64_t cols, int64_t group) {
-  Int8Groups q{std::vector<int8_t>(w.size()), std::vector<float>(rows * cols / group)};
+Int8Groups quantize_i8(const std::vector<float>& w, int64_t rows, int64_t cols, int64_t group,
+                       bool asymmetric) {
+  const int64_t groups = rows * cols / group;
+  Int8Groups q{std::vector<int8_t>(w.size()), std::vector<float>(groups),
+               std::vector<float>(asymmetric ? groups : 0)};
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t g = 0; g < cols / group; ++g) {
-      float max_abs = 0;
-      for (int64_t i = g * group; i < (g + 1) * group; ++i)
-        max_abs = std::max(max_abs, std::abs(w[r * cols + i]));
-      const float scale = max_abs / 127.f;
+      const auto begin = w.begin() + r * cols + g * group;
+      const auto [lo, hi] = std::minmax_element(begin, begin + group);
+      const float scale = asymmetric ? (*hi - *lo) / 255.f : std::max(-*lo, *hi) / 127.f;
+      const float offset = asymmetric ? *lo + 128.f * scale : 0.f;
       q.scales[r * (cols / group) + g] = scale;
+      if (asymmetric) q.offsets[r * (cols / group) + g] = offset;
       for (int64_t i = g * group; i < (g + 1) * group; ++i)
-        q.values[r * cols + i] =
-            static_cast<int8_t>(scale == 0 ? 0 : std::lround(w[r * cols + i] / scale));
+        q.values[r * cols + i] = static_cast<int8_t>(
+            scale == 0 ? 0
+                       : std::clamp(std::lround((w[r * cols + i] - offset) / scale), -128L, 127L));
     }
   return q;
 }
@@ -65,7 +70,8 @@ std::vector<float> dequantize_i8(const Int8Groups& q, int64_t rows, int64_t cols
   std::vector<float> out(q.values.size());
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t i = 0; i < cols; ++i)
-      out[r * cols + i] = q.values[r * cols + i] * q.scales[r * (cols / group) + i / group];
+      out[r * cols + i] = q.values[r * cols + i] * q.scales[r * (cols / group) + i / group] +
+                          (q.offsets.empty() ? 0.f : q.offsets[r * (cols / group) + i / group]);
   return out;
 }
 

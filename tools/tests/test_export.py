@@ -151,14 +151,15 @@ def test_writer_refuses_incomplete_exports(tmp_path):
     assert not os.path.exists(path) and not os.path.exists(path + ".partial")
 
 
-@pytest.mark.parametrize("dtype,stored", [("fp16", "f16"), ("bf16", "bf16"), ("int8", "i8")])
-def test_precisions(tmp_path, dtype, stored):
+@pytest.mark.parametrize("dtype,stored,extra", [("fp16", "f16", ()), ("bf16", "bf16", ()), ("int8", "i8", ()),
+                                                ("int8", "i8", ("--int8_scheme", "symmetric"))])
+def test_precisions(tmp_path, dtype, stored, extra):
     from safetensors.numpy import load_file
 
     ckpt = make_checkpoint(tmp_path, {"intermediate_size": 16})
     hf = load_file(os.path.join(ckpt, "model.safetensors"))
     out = tmp_path / "m.bin"
-    result = run_export(ckpt, str(out), "--dtype", dtype, "--group_size", "4")
+    result = run_export(ckpt, str(out), "--dtype", dtype, "--group_size", "4", *extra)
     assert result.returncode == 0, result.stderr
     header, arrays = infer_format.read_weights(str(out))
     dtypes = {t["name"]: t["dtype"] for t in header["tensors"]}
@@ -176,7 +177,19 @@ def test_precisions(tmp_path, dtype, stored):
         scales = arrays["layers.0.mlp.up.weight.scales"]
         assert scales.shape == (16, 2)
         back = arrays["layers.0.mlp.up.weight"].reshape(16, 2, 4) * scales[:, :, None]
-        np.testing.assert_allclose(back.reshape(16, 8), original, atol=float(scales.max()) / 2 + 1e-7)
+        symmetric = "symmetric" in extra
+        assert ("layers.0.mlp.up.weight.offsets" in arrays) != symmetric
+        if not symmetric:
+            back = back + arrays["layers.0.mlp.up.weight.offsets"][:, :, None]
+        # Within half a step of the original, with each group's extremes (asymmetric) or its
+        # largest magnitude (symmetric) represented exactly.
+        np.testing.assert_allclose(back.reshape(16, 8), original, atol=float(scales.max()) / 2 + 1e-6)
+        groups = original.reshape(16, 2, 4)
+        if symmetric:
+            np.testing.assert_allclose(np.abs(back).max(axis=2), np.abs(groups).max(axis=2), rtol=1e-5)
+        else:
+            np.testing.assert_allclose(back.min(axis=2), groups.min(axis=2), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(back.max(axis=2), groups.max(axis=2), rtol=1e-5, atol=1e-6)
         # The embedding table and head keep f16 under int8: every logit goes through the head.
         assert dtypes["embed.weight"] == "f16" and dtypes["head.weight"] == "f16"
 
@@ -186,6 +199,8 @@ def test_bad_precision_flags(tmp_path):
     result = run_export(ckpt, str(tmp_path / "m.bin"), "--dtype", "int8", "--group_size", "3")
     assert result.returncode == 1 and "--group_size 3 does not divide" in result.stderr and "gcd is 8" in result.stderr
     result = run_export(ckpt, str(tmp_path / "m.bin"), "--dtype", "int4")
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+    result = run_export(ckpt, str(tmp_path / "m.bin"), "--dtype", "int8", "--int8_scheme", "nf4")
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 

@@ -24,13 +24,15 @@ enum class OpKind : uint8_t {
 
 const char* op_name(OpKind op);
 
-// A weight matrix [rows, cols] as kernels see it, in its stored dtype. For i8, `scales` holds
-// one f32 per group of `group_size` consecutive elements of a row ([rows, cols / group_size])
-// and an element is q * scale; other dtypes leave scales null.
+// A weight matrix [rows, cols] as kernels see it, in its stored dtype. For i8, `scales` (and,
+// for asymmetric quantisation, `offsets`) hold one f32 per group of `group_size` consecutive
+// elements of a row ([rows, cols / group_size]) and an element is q * scale + offset (offset 0
+// when `offsets` is null); other dtypes leave both null.
 struct WeightRef {
   const void* data = nullptr;
   const float* scales = nullptr;
   int64_t group_size = 0;
+  const float* offsets = nullptr;
 };
 
 // out[t, :] = table[ids[t], :] (dequantised); table is [vocab, dim]. ids are checked by the caller.

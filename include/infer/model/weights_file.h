@@ -44,7 +44,8 @@ class WeightsFile {
   // A CPU view of tensor `name`, checked against `expected_shape`; throws FormatError naming the
   // file and the tensor when it is missing or has another shape.
   tensor::Tensor get(const std::string& name, const tensor::Shape& expected_shape) const;
-  // A weight matrix `name` in its stored dtype; for i8 also its scales, `name`.scales.
+  // A weight matrix `name` in its stored dtype; for i8 also its scales, `name`.scales, and
+  // (asymmetric) offsets, `name`.offsets.
   op::Weight get_weight(const std::string& name, const tensor::Shape& expected_shape) const;
 
  private:

@@ -1,5 +1,6 @@
 #pragma once
-// A weight matrix in its stored dtype: f32, f16, bf16, or i8 with per-group f32 scales. Param
+// A weight matrix in its stored dtype: f32, f16, bf16, or i8 with per-group f32 scales (and
+// offsets, when asymmetric). Param
 // layers hold Weights; kernels dequantise on the fly, so nothing is upcast at load.
 #include <cstdint>
 
@@ -12,15 +13,22 @@ struct Weight {
   tensor::Tensor data;    // [rows, cols] (or [cols] for vectors)
   tensor::Tensor scales;  // i8 only: [rows, cols / group_size] f32; empty otherwise
   int64_t group_size = 0;
+  tensor::Tensor offsets;  // asymmetric i8 only: [rows, cols / group_size] f32; empty otherwise
 
   base::DataType dtype() const { return data.dtype(); }
   base::DeviceType device() const { return data.device(); }
   kernels::WeightRef ref() const {
-    return {data.raw_data(), scales.empty() ? nullptr : scales.data<float>(), group_size};
+    const auto floats = [](const tensor::Tensor& t) -> const float* {
+      return t.empty() ? nullptr : t.data<float>();
+    };
+    return {data.raw_data(), floats(scales), group_size, floats(offsets)};
   }
-  // A copy on `device` (data and scales).
+  // A copy on `device` (data, scales and offsets).
   Weight to(base::DeviceType device) const {
-    return {data.to(device), scales.empty() ? tensor::Tensor() : scales.to(device), group_size};
+    const auto copy = [&](const tensor::Tensor& t) {
+      return t.empty() ? tensor::Tensor() : t.to(device);
+    };
+    return {data.to(device), copy(scales), group_size, copy(offsets)};
   }
 };
 
