@@ -5,6 +5,7 @@
 
 #include "infer/base/allocator.h"
 #include "infer/base/error.h"
+#include "infer/kernels/registry.h"
 
 namespace infer::model {
 
@@ -72,11 +73,33 @@ int64_t resolve_max_seq_len(const ModelConfig& config, const LoadOptions& option
   return options.max_seq_len == 0 ? config.max_position_embeddings : options.max_seq_len;
 }
 
+// A file whose weight matrices are stored in a dtype the device has no kernels for is refused
+// by name before anything is copied. Only when the device's back end is present (it has the f32
+// kernels): otherwise require_device explains what is missing.
+void check_device_runs_dtypes(const WeightsFile& file, base::DeviceType device) {
+  using kernels::OpKind;
+  if (!kernels::find_kernel({OpKind::kMatmul, device, base::DataType::kF32})) return;
+  for (const auto& [name, info] : file.tensors()) {
+    if (info.shape.size() != 2 || name.size() < 7 || name.compare(name.size() - 7, 7, ".weight"))
+      continue;
+    const bool embedding = name == "embed.weight";
+    if (kernels::find_kernel(
+            {embedding ? OpKind::kEmbedding : OpKind::kMatmul, device, info.dtype}))
+      continue;
+    throw base::Unsupported(file.path() + ": tensor " + name + " is stored as " +
+                            base::dtype_name(info.dtype) + ", which " + base::device_name(device) +
+                            " has no kernels for; export the model with --dtype fp32 for this "
+                            "device, or run it on cpu");
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
+  WeightsFile weights = WeightsFile::open(path);
+  check_device_runs_dtypes(weights, options.device);
   base::require_device(options.device);
-  return std::unique_ptr<Model>(new Model(WeightsFile::open(path), options));
+  return std::unique_ptr<Model>(new Model(std::move(weights), options));
 }
 
 Model::Model(WeightsFile weights, const LoadOptions& options)

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "compare.h"
+#include "infer/base/error.h"
+#include "infer/kernels/registry.h"
 #include "infer/model/model.h"
 #include "test_data.h"
 
@@ -62,6 +64,26 @@ INSTANTIATE_TEST_SUITE_P(Exports, PrecisionTest,
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
+
+TEST(PrecisionOnDevice, CudaRefusesDtypesItHasNoKernelsFor) {
+  // Checked before any GPU is needed, so this runs wherever the CUDA back end was built.
+  if (!kernels::find_kernel(
+          {kernels::OpKind::kMatmul, base::DeviceType::kCUDA, base::DataType::kF32}))
+    GTEST_SKIP() << "libinfer was built without CUDA";
+  const std::string bin = test::exported_model_dir() + "/tiny-llama3-int8.bin";
+  INFER_SKIP_UNLESS_FILE(bin);
+  model::LoadOptions options;
+  options.device = base::DeviceType::kCUDA;
+  try {
+    model::Model::load(bin, options);
+    FAIL() << "an int8 model loaded on cuda, which has f32 kernels only";
+  } catch (const base::Unsupported& e) {
+    EXPECT_NE(std::string(e.what()).find(bin + ": tensor embed.weight is stored as f16, which cuda "
+                                               "has no kernels for"),
+              std::string::npos)
+        << e.what();
+  }
+}
 
 }  // namespace
 }  // namespace infer
