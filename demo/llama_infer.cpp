@@ -32,6 +32,17 @@ DEFINE_string(system, "", "System message for --chat_template");
 DEFINE_bool(parse_special, false,
             "Treat special-token strings in --prompt (e.g. <|im_start|>) as special tokens, for "
             "prompts written in a model's chat format by hand");
+DEFINE_double(temperature, 0.0, "Sampling temperature; 0 = greedy (argmax)");
+DEFINE_int64(top_k, 0, "Sample from the k most likely tokens only (0 = off)");
+DEFINE_double(top_p, 1.0,
+              "Sample from the smallest set of tokens whose probability reaches top_p (1 = off)");
+DEFINE_double(min_p, 0.0, "Drop tokens less likely than min_p x the most likely one (0 = off)");
+DEFINE_double(
+    repetition_penalty, 1.0,
+    "HF repetition penalty on every token already in the context (1 = off, > 1 discourages)");
+DEFINE_double(frequency_penalty, 0.0, "OpenAI frequency penalty, -2..2, over generated tokens");
+DEFINE_double(presence_penalty, 0.0, "OpenAI presence penalty, -2..2, over generated tokens");
+DEFINE_int64(seed, -1, "Random seed for sampling (-1 = a random one)");
 DEFINE_string(output_format, "text",
               "text: stream the continuation to stdout, stats to stderr; json: print one JSON "
               "object with ids, text, stop reason and stats");
@@ -58,6 +69,20 @@ std::vector<int32_t> encode_prompt(const tokenizer::Tokenizer& tokenizer) {
   return tokenizer.encode(chat.render(messages, /*add_generation_prompt=*/true), options);
 }
 
+sampler::SamplingParams sampling_params() {
+  sampler::SamplingParams p;
+  p.temperature = static_cast<float>(FLAGS_temperature);
+  p.top_k = FLAGS_top_k;
+  p.top_p = static_cast<float>(FLAGS_top_p);
+  p.min_p = static_cast<float>(FLAGS_min_p);
+  p.repetition_penalty = static_cast<float>(FLAGS_repetition_penalty);
+  p.frequency_penalty = static_cast<float>(FLAGS_frequency_penalty);
+  p.presence_penalty = static_cast<float>(FLAGS_presence_penalty);
+  if (FLAGS_seed >= 0) p.seed = static_cast<uint64_t>(FLAGS_seed);
+  p.validate();  // before the model loads: a bad flag should not cost a load
+  return p;
+}
+
 int run(const std::string& model_path, const std::string& tokenizer_path) {
   if (FLAGS_output_format != "text" && FLAGS_output_format != "json") {
     throw base::InvalidArgument("--output_format must be text or json, got '" +
@@ -66,6 +91,7 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
   if (FLAGS_prompt.empty()) throw base::InvalidArgument("the prompt is empty (--prompt)");
   if (FLAGS_max_new_tokens < 0) throw base::InvalidArgument("--max_new_tokens must be >= 0");
   if (FLAGS_threads < 0) throw base::InvalidArgument("--threads must be >= 0 (0 = all cores)");
+  const sampler::SamplingParams sampling = sampling_params();
   base::set_num_threads(FLAGS_threads);
 
   const auto tokenizer = tokenizer::Tokenizer::load(tokenizer_path);
@@ -102,7 +128,7 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
     std::fflush(stdout);
   }
   auto state = model->new_state();
-  sampler::ArgmaxSampler sampler;
+  sampler::Sampler sampler(sampling);
   const generate::GenerateResult result =
       generate::generate(*model, *state, prompt_ids, options, sampler, [&](int32_t token) {
         if (!stream) return;

@@ -52,6 +52,7 @@ GenerateResult generate(const model::Model& model, model::InferenceState& state,
         std::to_string(state.capacity()) + ")");
   }
 
+  sampler.begin(prompt);
   GenerateResult result;
   result.stats.prompt_tokens = prompt_len;
   const auto start = Clock::now();

@@ -208,3 +208,20 @@ def test_chat_template_by_name():
     assert json.loads(result.stdout)["prompt_ids"][:2] == [1, 0]  # <s>, then <unk>: the story vocabulary has no "["
     expect_error(run("--chat_template", "mistral", "--system", "Be kind.", "--prompt", "Hi"),
                  "mistral chat format has no system role")
+
+
+def test_sampling_flags():
+    def sample(*flags):
+        result = run("--max_new_tokens", "40", "--output_format", "json", *flags)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)["generated_ids"]
+
+    greedy = sample()
+    assert sample("--temperature", "0", "--top_k", "3", "--seed", "1") == greedy  # temperature 0 is argmax
+    seeded = sample("--temperature", "1.0", "--top_p", "0.95", "--seed", "7")
+    assert sample("--temperature", "1.0", "--top_p", "0.95", "--seed", "7") == seeded
+    others = [sample("--temperature", "1.0", "--top_p", "0.95", "--seed", str(s)) for s in (8, 9, 10)]
+    assert any(o != seeded for o in others) and any(o != greedy for o in others)
+    expect_error(run("--temperature", "-1"), "temperature must be >= 0", "got -1")
+    expect_error(run("--top_p", "1.5"), "top_p must be in (0, 1]", "got 1.5")
+    expect_error(run("--presence_penalty", "3"), "presence_penalty must be in [-2, 2]")

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   try {
     auto model = infer::model::Model::load(argv[1]);
     auto state = model->new_state();
-    infer::sampler::ArgmaxSampler greedy;
+    infer::sampler::Sampler greedy;
     infer::generate::GenerateOptions options;
     options.max_new_tokens = 8;
     const auto result =

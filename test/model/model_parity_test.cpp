@@ -60,7 +60,7 @@ class ModelParityTest : public ::testing::TestWithParam<std::string> {
       generate::GenerateOptions gen;
       gen.max_new_tokens = golden_["new_tokens"].get<int64_t>();
       gen.eos_token_ids = model->config().eos_token_ids;
-      sampler::ArgmaxSampler greedy;
+      sampler::Sampler greedy;
       auto fresh = model->new_state();
       const auto expected = c["greedy_ids"].get<std::vector<int32_t>>();
       EXPECT_EQ(generate::generate(*model, *fresh, prompt, gen, greedy).tokens, expected)

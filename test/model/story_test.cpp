@@ -100,7 +100,7 @@ TEST_F(StoryModelTest, GenerationStopsWhenTheContextIsFull) {
   auto state = small->new_state();
   generate::GenerateOptions gen;
   gen.max_new_tokens = 100;
-  sampler::ArgmaxSampler greedy;
+  sampler::Sampler greedy;
   const auto result = generate::generate(*small, *state, {1, 80, 429, 598, 303, 489}, gen, greedy);
   EXPECT_EQ(result.stop_reason, generate::StopReason::kContext);
   EXPECT_EQ(result.tokens.size(), 5u);
