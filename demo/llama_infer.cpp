@@ -3,6 +3,7 @@
 //   llama_infer model.bin tokenizer.json --prompt "Once upon a time"
 #include <gflags/gflags.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -16,7 +17,6 @@
 #include "infer/generate/generate.h"
 #include "infer/model/model.h"
 #include "infer/sampler/sampler.h"
-#include "infer/tokenizer/stream_decoder.h"
 #include "infer/tokenizer/tokenizer.h"
 
 DEFINE_string(prompt, "Once upon a time", "Text to continue");
@@ -43,6 +43,9 @@ DEFINE_double(
 DEFINE_double(frequency_penalty, 0.0, "OpenAI frequency penalty, -2..2, over generated tokens");
 DEFINE_double(presence_penalty, 0.0, "OpenAI presence penalty, -2..2, over generated tokens");
 DEFINE_int64(seed, -1, "Random seed for sampling (-1 = a random one)");
+DEFINE_string(stop, "",
+              "Stop generating when the text contains this string (not printed); several as a "
+              "JSON array, e.g. '[\"\\n\\n\", \"User:\"]'");
 DEFINE_string(output_format, "text",
               "text: stream the continuation to stdout, stats to stderr; json: print one JSON "
               "object with ids, text, stop reason and stats");
@@ -67,6 +70,18 @@ std::vector<int32_t> encode_prompt(const tokenizer::Tokenizer& tokenizer) {
   options.add_special_tokens = false;  // the template places BOS itself where the format wants it
   options.parse_special = true;
   return tokenizer.encode(chat.render(messages, /*add_generation_prompt=*/true), options);
+}
+
+std::vector<std::string> stop_strings() {
+  if (FLAGS_stop.empty()) return {};
+  if (FLAGS_stop.front() != '[') return {FLAGS_stop};
+  const auto list = nlohmann::json::parse(FLAGS_stop, nullptr, /*allow_exceptions=*/false);
+  if (!list.is_array() || list.empty() ||
+      !std::all_of(list.begin(), list.end(), [](const auto& s) { return s.is_string(); })) {
+    throw base::InvalidArgument("--stop: expected a string or a JSON array of strings, got " +
+                                FLAGS_stop);
+  }
+  return list.get<std::vector<std::string>>();
 }
 
 sampler::SamplingParams sampling_params() {
@@ -119,26 +134,30 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
   options.eos_token_ids = config.eos_token_ids;
   if (auto eos = tokenizer->eos_id()) options.eos_token_ids.push_back(*eos);
 
-  const bool stream = FLAGS_output_format == "text";
-  tokenizer::StreamDecoder decoder(*tokenizer);
-  if (FLAGS_chat_template == "none") decoder.set_context(prompt_ids);
+  options.tokenizer = tokenizer.get();
+  options.stop_strings = stop_strings();
   const bool chat = FLAGS_chat_template != "none";
-  if (stream && !chat) {  // a continuation reads on from the prompt; a chat reply stands alone
+  options.text_continues_prompt = !chat;  // a chat reply stands alone
+
+  const bool stream = FLAGS_output_format == "text";
+  if (stream && !chat) {
     std::fputs(FLAGS_prompt.c_str(), stdout);
     std::fflush(stdout);
   }
   auto state = model->new_state();
   sampler::Sampler sampler(sampling);
-  const generate::GenerateResult result =
-      generate::generate(*model, *state, prompt_ids, options, sampler, [&](int32_t token) {
-        if (!stream) return;
-        std::fputs(decoder.push(token).c_str(), stdout);
-        std::fflush(stdout);
+  const generate::GenerateResult result = generate::generate(
+      *model, *state, prompt_ids, options, sampler, [&](const generate::StreamPiece& piece) {
+        if (stream) {
+          std::fputs(piece.text.c_str(), stdout);
+          std::fflush(stdout);
+        }
+        return true;
       });
 
   const generate::GenerateStats& s = result.stats;
   if (stream) {
-    std::fputs((decoder.flush() + "\n").c_str(), stdout);
+    std::fputs("\n", stdout);
     std::fflush(stdout);
     std::fprintf(stderr,
                  "prompt tokens: %lld, generated tokens: %lld, stop: %s\n"
@@ -151,7 +170,7 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
   }
   nlohmann::json out = {{"prompt_ids", prompt_ids},
                         {"generated_ids", result.tokens},
-                        {"text", tokenizer->decode(result.tokens)},
+                        {"text", result.text},
                         {"stop_reason", generate::stop_reason_name(result.stop_reason)},
                         {"stats",
                          {{"prompt_tokens", s.prompt_tokens},

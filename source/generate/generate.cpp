@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <utility>
 
 #include "infer/base/error.h"
+#include "infer/tokenizer/stream_decoder.h"
 
 namespace infer::generate {
 
@@ -12,12 +15,61 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
+
+// Decoded text on its way out: emits what can no longer be part of a stop string and holds back
+// the longest tail that could still begin one, so a stop string split over tokens is never shown.
+class StopStringFilter {
+ public:
+  explicit StopStringFilter(const std::vector<std::string>& stops) : stops_(stops) {}
+
+  // Appends `text`; returns what may be shown now. Sets `stopped` when a stop string completed:
+  // the returned text then ends just before it, and nothing after it is ever shown.
+  std::string push(const std::string& text, bool& stopped) {
+    pending_ += text;
+    size_t first = std::string::npos;
+    for (const std::string& stop : stops_) first = std::min(first, pending_.find(stop));
+    if (first != std::string::npos) {
+      stopped = true;
+      std::string out = pending_.substr(0, first);
+      pending_.clear();
+      return out;
+    }
+    const size_t hold = longest_stop_prefix_suffix();
+    std::string out = pending_.substr(0, pending_.size() - hold);
+    pending_.erase(0, pending_.size() - hold);
+    return out;
+  }
+  // The held-back tail, once no stop string can follow.
+  std::string flush() { return std::exchange(pending_, std::string()); }
+
+ private:
+  size_t longest_stop_prefix_suffix() const {
+    size_t best = 0;
+    for (const std::string& stop : stops_) {
+      for (size_t n = std::min(stop.size() - 1, pending_.size()); n > best; --n) {
+        if (pending_.compare(pending_.size() - n, n, stop, 0, n) == 0) {
+          best = n;
+          break;
+        }
+      }
+    }
+    return best;
+  }
+
+  const std::vector<std::string>& stops_;
+  std::string pending_;
+};
+
 }  // namespace
 
 const char* stop_reason_name(StopReason reason) {
   switch (reason) {
     case StopReason::kEos:
       return "eos";
+    case StopReason::kStopString:
+      return "stop_string";
+    case StopReason::kCancelled:
+      return "cancelled";
     case StopReason::kLength:
       return "length";
     case StopReason::kContext:
@@ -38,11 +90,18 @@ double GenerateStats::decode_tokens_per_s() const {
 
 GenerateResult generate(const model::Model& model, model::InferenceState& state,
                         const std::vector<int32_t>& prompt, const GenerateOptions& options,
-                        sampler::Sampler& sampler, const TokenCallback& on_token) {
+                        sampler::Sampler& sampler, const StreamCallback& on_piece,
+                        const std::vector<int32_t>& context) {
   if (prompt.empty()) throw base::InvalidArgument("the prompt is empty");
   if (options.max_new_tokens < 0) {
     throw base::InvalidArgument("max_new_tokens must be >= 0, got " +
                                 std::to_string(options.max_new_tokens));
+  }
+  for (const std::string& stop : options.stop_strings) {
+    if (stop.empty()) throw base::InvalidArgument("a stop string is empty");
+  }
+  if (!options.stop_strings.empty() && options.tokenizer == nullptr) {
+    throw base::InvalidArgument("stop strings need a tokenizer to read the generated text");
   }
   const int64_t prompt_len = static_cast<int64_t>(prompt.size());
   if (state.n_past() + prompt_len > state.capacity()) {
@@ -52,7 +111,16 @@ GenerateResult generate(const model::Model& model, model::InferenceState& state,
         std::to_string(state.capacity()) + ")");
   }
 
-  sampler.begin(prompt);
+  std::vector<int32_t> seen = context;
+  seen.insert(seen.end(), prompt.begin(), prompt.end());
+  sampler.begin(seen);
+  std::optional<tokenizer::StreamDecoder> decoder;
+  if (options.tokenizer) {
+    decoder.emplace(*options.tokenizer);
+    if (options.text_continues_prompt) decoder->set_context(prompt);
+  }
+  StopStringFilter filter(options.stop_strings);
+
   GenerateResult result;
   result.stats.prompt_tokens = prompt_len;
   const auto start = Clock::now();
@@ -60,24 +128,44 @@ GenerateResult generate(const model::Model& model, model::InferenceState& state,
   result.stats.prefill_s = seconds_since(start);
   const auto decode_start = Clock::now();
 
-  // Stops at EOS or a full context; otherwise the token budget ends it (stop_reason's default).
-  result.stop_reason = StopReason::kLength;
-  while (static_cast<int64_t>(result.tokens.size()) < options.max_new_tokens) {
-    const int32_t token = sampler.sample(*logits);
-    result.tokens.push_back(token);
+  bool stopping = options.max_new_tokens == 0;
+  while (!stopping) {
+    StreamPiece piece;
+    piece.token = sampler.sample(*logits);
+    result.tokens.push_back(piece.token);
     if (result.tokens.size() == 1) result.stats.time_to_first_token_s = seconds_since(start);
-    if (on_token) on_token(token);
-    if (std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), token) !=
+
+    // Why this token would be the last one, before its text is known.
+    std::optional<StopReason> reason;
+    if (std::find(options.eos_token_ids.begin(), options.eos_token_ids.end(), piece.token) !=
         options.eos_token_ids.end()) {
-      result.stop_reason = StopReason::kEos;
-      break;
+      reason = StopReason::kEos;
+    } else if (static_cast<int64_t>(result.tokens.size()) == options.max_new_tokens) {
+      reason = StopReason::kLength;
+    } else if (state.n_past() >= state.capacity()) {
+      reason = StopReason::kContext;  // no room left to run this token
     }
-    if (state.n_past() >= state.capacity()) {
-      result.stop_reason = StopReason::kContext;
-      break;
+    if (decoder) {
+      bool stop_string = false;
+      piece.text = filter.push(decoder->push(piece.token), stop_string);
+      if (stop_string) {
+        reason = StopReason::kStopString;
+      } else if (reason) {
+        piece.text += filter.push(decoder->flush(), stop_string);
+        if (stop_string)
+          reason = StopReason::kStopString;
+        else
+          piece.text += filter.flush();
+      }
     }
-    if (static_cast<int64_t>(result.tokens.size()) == options.max_new_tokens) break;
-    logits = &model.forward(state, {token});
+    result.text += piece.text;
+    if (on_piece && !on_piece(piece) && !reason) reason = StopReason::kCancelled;
+    if (reason) {
+      result.stop_reason = *reason;
+      stopping = true;
+    } else {
+      logits = &model.forward(state, {piece.token});
+    }
   }
   result.stats.generated_tokens = static_cast<int64_t>(result.tokens.size());
   // Time spent in decode steps proper, excluding the prefill and the first sample.

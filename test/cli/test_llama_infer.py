@@ -60,7 +60,8 @@ def test_json_output_matches_hf_goldens():
         out = json.loads(result.stdout)
         assert out["prompt_ids"] == case["prompt_ids"]
         assert out["generated_ids"] == case["greedy_ids"], case["prompt"]
-        assert out["text"] == case["greedy_text"]
+        # The text continues the prompt, so it keeps the leading space a standalone decode drops.
+        assert out["text"].removeprefix(" ") == case["greedy_text"]
         assert out["stop_reason"] == ("eos" if case["greedy_ids"][-1] == 2 else "length")
 
 
@@ -225,3 +226,17 @@ def test_sampling_flags():
     expect_error(run("--temperature", "-1"), "temperature must be >= 0", "got -1")
     expect_error(run("--top_p", "1.5"), "top_p must be in (0, 1]", "got 1.5")
     expect_error(run("--presence_penalty", "3"), "presence_penalty must be in [-2, 2]")
+
+
+def test_stop_strings():
+    free = json.loads(run("--max_new_tokens", "60", "--output_format", "json").stdout)
+    stop = free["text"][20:26]
+    result = run("--max_new_tokens", "60", "--output_format", "json", "--stop", json.dumps(["zzzz", stop]))
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["stop_reason"] == "stop_string"
+    assert out["text"] == free["text"][:free["text"].index(stop)]
+    streamed = run("--max_new_tokens", "60", "--stop", stop)
+    assert streamed.stdout == "Once upon a time" + out["text"] + "\n"
+    assert "stop: stop_string" in streamed.stderr
+    expect_error(run("--stop", "[1, 2]"), "--stop: expected a string or a JSON array of strings")

@@ -1,6 +1,7 @@
 // The story model with its tokenizer: prompt ids equal HF's, prefill in one pass equals token by
-// token and in chunks, bad input and a full context. Logits and greedy continuations against
-// HF are in model_parity_test.cpp.
+// token and in chunks, bad input and a full context; the generation loop's text stream, stop
+// strings and cancellation. Logits and greedy continuations against HF are in
+// model_parity_test.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -110,6 +111,98 @@ TEST_F(StoryModelTest, GenerationStopsWhenTheContextIsFull) {
   options.max_seq_len = 513;
   EXPECT_THROW(model::Model::load(test::exported_model_dir() + "/story.bin", options),
                base::InvalidArgument);
+}
+
+generate::GenerateResult generate_story(const model::Model& model,
+                                        const tokenizer::Tokenizer& tokenizer,
+                                        generate::GenerateOptions options,
+                                        std::vector<generate::StreamPiece>* pieces = nullptr,
+                                        int cancel_after = -1) {
+  options.tokenizer = &tokenizer;
+  options.text_continues_prompt = true;
+  auto state = model.new_state();
+  sampler::Sampler greedy;
+  int calls = 0;
+  return generate::generate(model, *state, tokenizer.encode("Once upon a time"), options, greedy,
+                            [&](const generate::StreamPiece& piece) {
+                              if (pieces) pieces->push_back(piece);
+                              return ++calls != cancel_after;
+                            });
+}
+
+TEST_F(StoryModelTest, StreamedPiecesConcatenateToTheDecodedText) {
+  generate::GenerateOptions options;
+  options.max_new_tokens = 80;
+  std::vector<generate::StreamPiece> pieces;
+  const auto result = generate_story(*model_, *tokenizer_, options, &pieces);
+  ASSERT_EQ(pieces.size(), result.tokens.size());
+  std::string joined;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    EXPECT_EQ(pieces[i].token, result.tokens[i]);
+    joined += pieces[i].text;
+  }
+  EXPECT_EQ(joined, result.text);
+  const auto prompt = tokenizer_->encode("Once upon a time");
+  std::vector<int32_t> all = prompt;
+  all.insert(all.end(), result.tokens.begin(), result.tokens.end());
+  EXPECT_EQ("Once upon a time" + result.text, tokenizer_->decode(all));
+}
+
+TEST_F(StoryModelTest, AStopStringSplitOverTokensEndsGenerationAndIsNeverShown) {
+  generate::GenerateOptions options;
+  options.max_new_tokens = 80;
+  std::vector<generate::StreamPiece> free_pieces;
+  const auto free_run = generate_story(*model_, *tokenizer_, options, &free_pieces);
+  // A stop string made of the last two characters of one token's text and the first two of the
+  // next, both multi-character pieces, somewhere in the middle of the continuation.
+  std::string stop;
+  size_t token_index = 0;
+  for (size_t i = 10; i + 1 < free_pieces.size() && stop.empty(); ++i) {
+    const std::string& a = free_pieces[i].text;
+    const std::string& b = free_pieces[i + 1].text;
+    if (a.size() >= 3 && b.size() >= 3) {
+      stop = a.substr(a.size() - 2) + b.substr(0, 2);
+      token_index = i + 1;
+    }
+  }
+  ASSERT_FALSE(stop.empty()) << "no two long adjacent pieces in: " << free_run.text;
+  const size_t at = free_run.text.find(stop);
+  ASSERT_NE(at, std::string::npos);
+
+  options.stop_strings = {"never appears in a story", stop};
+  std::vector<generate::StreamPiece> pieces;
+  const auto result = generate_story(*model_, *tokenizer_, options, &pieces);
+  EXPECT_EQ(result.stop_reason, generate::StopReason::kStopString);
+  EXPECT_EQ(result.text, free_run.text.substr(0, at));
+  std::string joined;
+  for (const auto& p : pieces) joined += p.text;
+  EXPECT_EQ(joined, result.text);
+  // The token that completed the stop string is the last one generated (it is in the cache).
+  EXPECT_LE(result.tokens.size(), token_index + 1);
+  EXPECT_EQ(result.tokens, std::vector<int32_t>(free_run.tokens.begin(),
+                                                free_run.tokens.begin() + result.tokens.size()));
+}
+
+TEST_F(StoryModelTest, TheCallbackCanCancel) {
+  generate::GenerateOptions options;
+  options.max_new_tokens = 80;
+  const auto result = generate_story(*model_, *tokenizer_, options, nullptr, /*cancel_after=*/5);
+  EXPECT_EQ(result.stop_reason, generate::StopReason::kCancelled);
+  EXPECT_EQ(result.tokens.size(), 5u);
+}
+
+TEST_F(StoryModelTest, StopStringsNeedATokenizerAndContent) {
+  generate::GenerateOptions options;
+  options.stop_strings = {"x"};
+  auto state = model_->new_state();
+  sampler::Sampler greedy;
+  EXPECT_THROW(generate::generate(*model_, *state, {1, 80}, options, greedy),
+               base::InvalidArgument);
+  options.tokenizer = tokenizer_;
+  options.stop_strings = {""};
+  EXPECT_THROW(generate::generate(*model_, *state, {1, 80}, options, greedy),
+               base::InvalidArgument);
+  EXPECT_EQ(state->n_past(), 0) << "a refused call leaves the state as it was";
 }
 
 }  // namespace

@@ -1,21 +1,33 @@
 #pragma once
 // The generation loop: prefill the prompt in one pass, then decode one token at a time until an
-// end-of-sequence token, the token budget, or a full context.
+// end-of-sequence token, a stop string, the token budget, a full context, or the caller says
+// stop. Text comes out as UTF-8-safe pieces while it is generated.
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "infer/model/model.h"
 #include "infer/sampler/sampler.h"
+#include "infer/tokenizer/tokenizer.h"
 
 namespace infer::generate {
 
-enum class StopReason { kEos, kLength, kContext };
-const char* stop_reason_name(StopReason reason);  // "eos", "length", "context"
+enum class StopReason { kEos, kStopString, kLength, kContext, kCancelled };
+// "eos", "stop_string", "length", "context", "cancelled"
+const char* stop_reason_name(StopReason reason);
 
 struct GenerateOptions {
   int64_t max_new_tokens = 256;
   std::vector<int32_t> eos_token_ids;  // generation stops after emitting any of these
+  // Generation stops when the text contains one of these; the text from it on is not emitted.
+  // Needs `tokenizer`.
+  std::vector<std::string> stop_strings;
+  // Decodes the generated tokens into text pieces; without it pieces carry token ids only.
+  const tokenizer::Tokenizer* tokenizer = nullptr;
+  // The text continues the prompt's (a completion, not a chat reply): its first piece keeps the
+  // leading space a tokenizer would otherwise strip.
+  bool text_continues_prompt = false;
 };
 
 struct GenerateStats {
@@ -29,18 +41,32 @@ struct GenerateStats {
 };
 
 struct GenerateResult {
-  std::vector<int32_t> tokens;  // generated ids, including a final EOS id if one stopped it
+  // Generated ids, including the final EOS id or the token that completed a stop string; every
+  // one of them is in the state's KV cache except, when the context filled up, the last.
+  std::vector<int32_t> tokens;
+  // With a tokenizer: the generated text up to (not including) a stop string; exactly the
+  // concatenation of the pieces passed to the callback.
+  std::string text;
   StopReason stop_reason = StopReason::kLength;
   GenerateStats stats;
 };
 
-// Called with each generated token as soon as it is known (EOS ids included).
-using TokenCallback = std::function<void(int32_t token)>;
+// One step of the stream: the token just generated, and the text that became final with it
+// (possibly empty: part of a character, or text that might begin a stop string, is held back).
+struct StreamPiece {
+  int32_t token = 0;
+  std::string text;
+};
+// Called after every generated token; returning false stops generation (StopReason::kCancelled).
+using StreamCallback = std::function<bool(const StreamPiece& piece)>;
 
-// Runs `prompt` (non-empty, starting at the state's current position) and generates. Throws
-// InvalidArgument when the prompt does not fit in the context.
+// Runs `prompt` (non-empty, starting at the state's current position) and generates. `context`
+// is what the state already holds before `prompt` (the repetition penalty looks at it). Throws
+// InvalidArgument when the prompt does not fit in the context, or stop strings come without a
+// tokenizer.
 GenerateResult generate(const model::Model& model, model::InferenceState& state,
                         const std::vector<int32_t>& prompt, const GenerateOptions& options,
-                        sampler::Sampler& sampler, const TokenCallback& on_token = nullptr);
+                        sampler::Sampler& sampler, const StreamCallback& on_piece = nullptr,
+                        const std::vector<int32_t>& context = {});
 
 }  // namespace infer::generate
