@@ -88,11 +88,7 @@ double GenerateStats::decode_tokens_per_s() const {
                                               : 0;
 }
 
-GenerateResult generate(const model::Model& model, model::InferenceState& state,
-                        const std::vector<int32_t>& prompt, const GenerateOptions& options,
-                        sampler::Sampler& sampler, const StreamCallback& on_piece,
-                        const std::vector<int32_t>& context) {
-  if (prompt.empty()) throw base::InvalidArgument("the prompt is empty");
+void validate(const GenerateOptions& options) {
   if (options.max_new_tokens < 0) {
     throw base::InvalidArgument("max_new_tokens must be >= 0, got " +
                                 std::to_string(options.max_new_tokens));
@@ -103,6 +99,14 @@ GenerateResult generate(const model::Model& model, model::InferenceState& state,
   if (!options.stop_strings.empty() && options.tokenizer == nullptr) {
     throw base::InvalidArgument("stop strings need a tokenizer to read the generated text");
   }
+}
+
+GenerateResult generate(const model::Model& model, model::InferenceState& state,
+                        const std::vector<int32_t>& prompt, const GenerateOptions& options,
+                        sampler::Sampler& sampler, const StreamCallback& on_piece,
+                        const std::vector<int32_t>& context) {
+  if (prompt.empty()) throw base::InvalidArgument("the prompt is empty");
+  validate(options);
   const int64_t prompt_len = static_cast<int64_t>(prompt.size());
   if (state.n_past() + prompt_len > state.capacity()) {
     throw base::InvalidArgument(

@@ -34,6 +34,7 @@ struct GenerateStats {
   int64_t prompt_tokens = 0;
   int64_t generated_tokens = 0;
   double time_to_first_token_s = 0;  // prompt prefill + first sampled token
+  int64_t reused_tokens = 0;         // sessions: prompt tokens found in the KV cache, not run again
   double prefill_s = 0;
   double decode_s = 0;  // every step after the first token
   double prefill_tokens_per_s() const;
@@ -41,8 +42,8 @@ struct GenerateStats {
 };
 
 struct GenerateResult {
-  // Generated ids, including the final EOS id or the token that completed a stop string; every
-  // one of them is in the state's KV cache except, when the context filled up, the last.
+  // Generated ids, including the final EOS id or the token that completed a stop string. All but
+  // the last have been run through the model (are in the state's KV cache).
   std::vector<int32_t> tokens;
   // With a tokenizer: the generated text up to (not including) a stop string; exactly the
   // concatenation of the pieces passed to the callback.
@@ -59,6 +60,10 @@ struct StreamPiece {
 };
 // Called after every generated token; returning false stops generation (StopReason::kCancelled).
 using StreamCallback = std::function<bool(const StreamPiece& piece)>;
+
+// Throws InvalidArgument for options generate() would refuse (a negative budget, an empty stop
+// string, stop strings without a tokenizer).
+void validate(const GenerateOptions& options);
 
 // Runs `prompt` (non-empty, starting at the state's current position) and generates. `context`
 // is what the state already holds before `prompt` (the repetition penalty looks at it). Throws

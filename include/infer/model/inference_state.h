@@ -22,6 +22,13 @@ class InferenceState {
   // Forgets every position from `n` on (n <= n_past()); the cache memory is reused as is.
   void truncate(int64_t n);
 
+  // The cached keys and values of positions [0, n_past()), copied to the host: for each layer,
+  // its keys then its values, each [n_past(), n_kv_heads * head_dim] row-major.
+  std::vector<float> cached_kv() const;
+  // Replaces the cache with `n` positions laid out as cached_kv() gives them; n_past() becomes
+  // n. Throws InvalidArgument when n exceeds the capacity or `kv` has another size.
+  void restore_kv(int64_t n, const std::vector<float>& kv);
+
  private:
   friend class Model;
 

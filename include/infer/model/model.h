@@ -34,6 +34,8 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   base::DeviceType device() const { return device_; }
+  // See WeightsFile::fingerprint.
+  uint64_t fingerprint() const { return weights_.fingerprint(); }
   int64_t max_seq_len() const { return max_seq_len_; }
 
   std::unique_ptr<InferenceState> new_state() const;

@@ -41,6 +41,9 @@ class WeightsFile {
   const std::map<std::string, TensorInfo>& tensors() const { return tensors_; }
 
   bool has(const std::string& name) const { return tensors_.count(name) != 0; }
+  // A 64-bit hash (FNV-1a) of the file's header: the config and every tensor's name, dtype,
+  // shape and place. Saved sessions carry it to recognise the model they belong to.
+  uint64_t fingerprint() const { return fingerprint_; }
   // A CPU view of tensor `name`, checked against `expected_shape`; throws FormatError naming the
   // file and the tensor when it is missing or has another shape.
   tensor::Tensor get(const std::string& name, const tensor::Shape& expected_shape) const;
@@ -53,6 +56,7 @@ class WeightsFile {
   std::shared_ptr<base::Buffer> whole_file_;
   ModelConfig config_;
   std::map<std::string, TensorInfo> tensors_;
+  uint64_t fingerprint_ = 0;
 };
 
 }  // namespace infer::model
