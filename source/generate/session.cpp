@@ -157,7 +157,8 @@ void Session::load(const std::string& path) {
   const auto bad = [&](const std::string& why) {
     return base::FormatError(path + ": not a usable session file: " + why);
   };
-  if (bytes.size() < kPreamble || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
+  if (bytes.size() < kPreamble) throw bad("too short (" + std::to_string(bytes.size()) + " bytes)");
+  if (std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0)
     throw bad("bad magic (not a libinfer session)");
   uint32_t version;
   uint64_t header_len;

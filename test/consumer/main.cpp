@@ -1,29 +1,53 @@
-// Links against the installed libinfer: loads a model and greedily continues a token prompt.
-//   consumer MODEL.bin
+// The library in a user's app (built against the installed package): one model shared by two
+// chat sessions, a streamed reply, and a rollback. Exits 1 if the library misbehaves.
+//   consumer MODEL.bin TOKENIZER.json
 #include <cstdio>
 #include <exception>
 
-#include "infer/generate/generate.h"
-#include "infer/model/model.h"
-#include "infer/sampler/sampler.h"
+#include "infer/generate/session.h"
+
+using namespace infer;
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: consumer MODEL.bin\n");
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: consumer MODEL.bin TOKENIZER.json\n");
     return 2;
   }
   try {
-    auto model = infer::model::Model::load(argv[1]);
-    auto state = model->new_state();
-    infer::sampler::Sampler greedy;
-    infer::generate::GenerateOptions options;
-    options.max_new_tokens = 8;
-    const auto result =
-        infer::generate::generate(*model, *state, {1, 80, 429, 598, 303}, options, greedy);
-    std::printf("generated %zu tokens:", result.tokens.size());
-    for (int32_t id : result.tokens) std::printf(" %d", id);
+    const auto model = model::Model::load(argv[1]);  // weights mmap'd once, shared
+    const auto tokenizer = tokenizer::Tokenizer::load(argv[2]);
+    // The model's own template when its tokenizer_config.json has one, else ChatML.
+    const auto chat = generate::ChatTemplate::for_tokenizer(
+        *tokenizer, tokenizer->chat_template() ? "auto" : "chatml");
+    generate::Session alice(*model, *tokenizer, chat, "Be brief.");
+    generate::Session bob(*model, *tokenizer, chat);  // its own KV cache, same weights
+
+    generate::GenerateOptions options;
+    options.max_new_tokens = 24;
+    options.eos_token_ids = model->config().eos_token_ids;
+    sampler::Sampler greedy;  // SamplingParams{} = argmax
+    const auto stream = [](const generate::StreamPiece& piece) {
+      std::fputs(piece.text.c_str(), stdout);  // complete UTF-8 as soon as it is known
+      std::fflush(stdout);
+      return true;  // false would cancel the reply
+    };
+
+    std::printf("alice> ");
+    const auto first = alice.reply("What is the capital of France?", options, greedy, stream);
+    std::printf("\nalice> ");
+    alice.reply("And of Italy?", options, greedy, stream);
+    std::printf("\nbob> ");
+    bob.reply("Tell me a joke.", options, greedy, stream);
     std::printf("\n");
-    return result.tokens.size() == 8 ? 0 : 1;
+
+    alice.rollback(1);  // back to right after the first answer: the cache is only shortened
+    const auto again = alice.reply("And of Italy?", options, greedy);
+    std::printf("alice, after /rollback 1: %s\n(%lld prompt tokens run, %lld reused)\n",
+                again.text.c_str(), static_cast<long long>(again.stats.prompt_tokens),
+                static_cast<long long>(again.stats.reused_tokens));
+    const bool ok = !first.tokens.empty() && again.stats.reused_tokens > 0 && alice.turns() == 2 &&
+                    bob.turns() == 1;
+    return ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "consumer: error: %s\n", e.what());
     return 1;

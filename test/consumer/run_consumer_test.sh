@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs libinfer from BUILD_DIR into a scratch prefix, then configures, builds and runs the
 # consumer project against it with find_package(infer).
-# usage: run_consumer_test.sh BUILD_DIR CONSUMER_SRC MODEL_DIR
+# usage: run_consumer_test.sh BUILD_DIR CONSUMER_SRC MODEL_DIR [SHARED_DATA_DIR]
 set -euo pipefail
-build=$1 consumer_src=$2 model_dir=$3
+build=$1 consumer_src=$2 model_dir=$3 data=${INFER_TEST_DATA:-${4:-}}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 cmake -S "$consumer_src" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/build" >/dev/null
-if [[ -f "$model_dir/story.bin" ]]; then
-  "$work/build/consumer" "$model_dir/story.bin"
+# A real chat model when the SmolLM2 export exists, else the story model with its tokenizer.
+if [[ -f "$model_dir/smollm2.bin" ]]; then
+  "$work/build/consumer" "$model_dir/smollm2.bin" "$model_dir/smollm2_tokenizer/tokenizer.json"
+elif [[ -f "$model_dir/story.bin" && -f "$data/models/story/tokenizer.json" ]]; then
+  "$work/build/consumer" "$model_dir/story.bin" "$data/models/story/tokenizer.json"
 else
-  echo "story.bin not exported; checking only that the consumer links and runs"
+  echo "no exported model; checking only that the consumer links and runs"
   "$work/build/consumer" 2>/dev/null && exit 1 || [[ $? == 2 ]]
 fi

@@ -149,7 +149,8 @@ TEST_F(SessionTest, DamagedOrForeignSessionFilesAreRefusedAndChangeNothing) {
     EXPECT_EQ(target.turns(), 1);
     std::remove(bad_path.c_str());
   };
-  refused("not a session", "bad magic", base::FormatError(""));
+  refused("not a session", "too short", base::FormatError(""));
+  refused("not a session file, but long enough", "bad magic", base::FormatError(""));
   refused(good.substr(0, good.size() - 100), "does not match its header", base::FormatError(""));
   std::string other_version = good;
   other_version[8] = 9;
