@@ -70,6 +70,10 @@ GenerateResult Session::reply(const std::string& user_message, GenerateOptions o
   }
   options.tokenizer = &tokenizer_;
   options.text_continues_prompt = false;
+  if (options.eos_token_ids.empty()) {
+    options.eos_token_ids = model_.config().eos_token_ids;
+    if (auto eos = tokenizer_.eos_id()) options.eos_token_ids.push_back(*eos);
+  }
   validate(options);  // before the cache is touched
 
   // Whatever the cache already holds of this rendering is kept, the rest is run; at least the

@@ -23,7 +23,9 @@ class Session {
           std::string system_message = "");
 
   // Adds the user's message, generates the assistant's reply (streamed through `on_piece`) and
-  // records the turn, even a cancelled or cut-off one. options.tokenizer is the session's.
+  // records the turn, even a cancelled or cut-off one. options.tokenizer is the session's; empty
+  // options.eos_token_ids mean the model's (config.json, generation_config.json) and the
+  // tokenizer's EOS.
   // Throws InvalidArgument, leaving the session as it was, when the conversation no longer fits
   // in the context (roll back or reset) or the message cannot be rendered.
   GenerateResult reply(const std::string& user_message, GenerateOptions options,
