@@ -127,8 +127,8 @@ WeightsFile WeightsFile::open(const std::string& path) {
   wf.config_ = ModelConfig::from_json_text(header["config"].dump(), path);
   wf.fingerprint_ = 0xcbf29ce484222325ull;
   for (uint64_t i = 0; i < header_len; ++i) {
-    wf.fingerprint_ = (wf.fingerprint_ ^ static_cast<uint8_t>(data[kPreambleBytes + i])) *
-                      0x100000001b3ull;
+    wf.fingerprint_ =
+        (wf.fingerprint_ ^ static_cast<uint8_t>(data[kPreambleBytes + i])) * 0x100000001b3ull;
   }
 
   const uint64_t data_start = (kPreambleBytes + header_len + kDataRegionAlignment - 1) /
