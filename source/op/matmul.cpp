@@ -22,8 +22,7 @@ void Matmul::forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
   const int64_t m = x.dim(0);
   CHECK_EQ(x.numel(), m * in_features()) << tensor::shape_str(x.shape());
   CHECK_EQ(out.numel(), m * out_features()) << tensor::shape_str(out.shape());
-  kernel_(ctx, x.data<float>(), weight_.ref(), out.data<float>(), m, out_features(),
-          in_features());
+  kernel_(ctx, x.data<float>(), weight_.ref(), out.data<float>(), m, out_features(), in_features());
   if (bias_) bias_kernel_(ctx, out.data<float>(), bias_->data<float>(), m, out_features());
 }
 
