@@ -1,10 +1,12 @@
 // Matmul and embedding for weights stored as f16, bf16 or i8 (group-wise scales). Weights stay
-// in their dtype in memory; blocks of rows are dequantised into a per-thread f32 tile that
-// OpenBLAS multiplies, so accumulation is f32 and no whole-model upcast ever happens.
+// in their dtype in memory. A single row (decode) goes through the SIMD GEMV kernels; several
+// rows (prefill) dequantise blocks of weight rows into a per-thread f32 tile that OpenBLAS
+// multiplies. Accumulation is f32 and no whole-model upcast ever happens.
 #include <armadillo>
 #include <vector>
 
 #include "dequantize.h"
+#include "gemv.h"
 #include "infer/kernels/registry.h"
 
 namespace infer::kernels {
@@ -18,6 +20,10 @@ constexpr int64_t kTileRows = 16;
 template <DataType kType>
 void matmul_dequant_cpu(const KernelContext&, const float* x, const WeightRef& w, float* out,
                         int64_t m, int64_t n, int64_t k) {
+  if (m == 1) {  // decode: stream the weights once, widening in registers
+    cpu::gemv(kType, w, x, out, n, k);
+    return;
+  }
   const arma::fmat x_t(const_cast<float*>(x), k, m, /*copy_aux_mem=*/false, /*strict=*/true);
   arma::fmat out_t(out, n, m, /*copy_aux_mem=*/false, /*strict=*/true);
 #pragma omp parallel

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "infer/base/allocator.h"
+#include "infer/base/cpu_isa.h"
 #include "infer/base/error.h"
 #include "infer/kernels/registry.h"
 
@@ -97,6 +98,7 @@ void check_device_runs_dtypes(const WeightsFile& file, base::DeviceType device) 
 
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
   WeightsFile weights = WeightsFile::open(path);
+  if (options.device == base::DeviceType::kCPU) base::cpu_isa();  // a bad INFER_ISA fails here
   check_device_runs_dtypes(weights, options.device);
   base::require_device(options.device);
   return std::unique_ptr<Model>(new Model(std::move(weights), options));

@@ -240,3 +240,19 @@ def test_stop_strings():
     assert streamed.stdout == "Once upon a time" + out["text"] + "\n"
     assert "stop: stop_string" in streamed.stderr
     expect_error(run("--stop", "[1, 2]"), "--stop: expected a string or a JSON array of strings")
+
+
+def test_every_instruction_set_gives_the_same_greedy_text():
+    int8 = os.path.join(MODEL_DIR, "story-int8.bin")  # int8 decode runs the per-ISA GEMV kernels
+    outputs = set()
+    for isa in ("generic", "avx2", "avx512"):
+        result = subprocess.run([BINARY, int8, STORY_TOKENIZER, "--max_new_tokens", "30"], capture_output=True,
+                                text=True, timeout=60, env={**os.environ, "INFER_ISA": isa})
+        if result.returncode != 0 and "does not support" in result.stderr:
+            continue  # this CPU lacks the set
+        assert result.returncode == 0, result.stderr
+        outputs.add(result.stdout)
+    assert len(outputs) == 1
+    bad = subprocess.run([BINARY, STORY_BIN, STORY_TOKENIZER], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "INFER_ISA": "sse9"})
+    expect_error(bad, "INFER_ISA=sse9: unknown instruction set 'sse9' (generic, avx2, avx512)")

@@ -1,6 +1,7 @@
 // Each op on the CPU against its plain reference, and on CUDA against the CPU.
 #include <gtest/gtest.h>
 
+#include "infer/base/cpu_isa.h"
 #include "infer/base/device.h"
 #include "infer/base/error.h"
 #include "op_cases.h"
@@ -14,8 +15,16 @@ class OpTest : public ::testing::TestWithParam<size_t> {
 };
 
 TEST_P(OpTest, CpuMatchesReference) {
+  // Every instruction-set path this CPU can run (INFER_ISA picks one for whole-model tests).
+  const base::CpuIsa chosen = base::cpu_isa();
   const OpCase& c = op_case();
-  EXPECT_LE(max_rel_diff(c.run(base::DeviceType::kCPU), c.reference()), c.tolerance) << c.name;
+  for (base::CpuIsa isa : {base::CpuIsa::kGeneric, base::CpuIsa::kAvx2, base::CpuIsa::kAvx512}) {
+    if (!base::isa_supported(isa)) continue;
+    base::set_cpu_isa(isa);
+    EXPECT_LE(max_rel_diff(c.run(base::DeviceType::kCPU), c.reference()), c.tolerance)
+        << c.name << " on " << base::isa_name(isa);
+  }
+  base::set_cpu_isa(chosen);
 }
 
 TEST_P(OpTest, CudaMatchesCpu) {

@@ -317,6 +317,10 @@ const std::vector<OpCase>& all_op_cases() {
       embedding_stored_case(DataType::kBF16, 64, 32, 9),
       embedding_stored_case(DataType::kI8, 64, 32, 9),
       matmul_stored_case(DataType::kI8, 1, 100, 64, /*asymmetric=*/true),
+      // Decode GEMV tails: rows not a multiple of 4, columns not a multiple of the SIMD width.
+      matmul_case(1, 37, 40),
+      matmul_stored_case(DataType::kF16, 1, 37, 40),
+      matmul_stored_case(DataType::kBF16, 1, 37, 40),
       matmul_stored_case(DataType::kI8, 20, 50, 96, /*asymmetric=*/true),
       embedding_stored_case(DataType::kI8, 64, 32, 9, /*asymmetric=*/true),
       matmul_bias_case(9, 96, 64),

@@ -1,0 +1,145 @@
+// End-to-end speed of one model at batch 1, as one JSON object: load time, prefill and decode
+// tokens/s, time to first token, peak RSS, and the decode's bytes per token against the read
+// bandwidth measured in the same run.
+//   build/bench/infer_bench model.bin --prompt_tokens 128 --gen_tokens 64 --threads 2
+#include <gflags/gflags.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "infer/base/threads.h"
+#include "infer/model/model.h"
+#include "membw.h"
+
+DEFINE_int64(prompt_tokens, 128, "prompt length (random token ids)");
+DEFINE_int64(gen_tokens, 64, "tokens decoded after the prompt (greedy)");
+DEFINE_int32(threads, 0, "threads (0 = all cores)");
+DEFINE_int32(repeats, 3, "runs of prefill + decode; medians are reported");
+DEFINE_int64(bandwidth_mib, 1024, "size of the read-bandwidth array (0 = skip)");
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// Bytes one decode step reads: every weight matrix once (the embedding table only for its one
+// row, unless it is also the output head), plus the KV cache at the given length.
+double decode_bytes_per_token(const infer::model::Model& model, const std::string& path,
+                              double mean_context) {
+  const auto file = infer::model::WeightsFile::open(path);
+  const auto& c = model.config();
+  double bytes = 0;
+  for (const auto& [name, info] : file.tensors()) {
+    const bool table =
+        name == "embed.weight" || name == "embed.weight.scales" || name == "embed.weight.offsets";
+    if (table && !c.tied_embeddings) {
+      bytes += static_cast<double>(info.bytes) / static_cast<double>(c.vocab_size);
+    } else {
+      bytes += static_cast<double>(info.bytes);
+    }
+  }
+  bytes += 2.0 * c.n_layers * c.n_kv_heads * c.head_dim * sizeof(float) * mean_context;
+  return bytes;
+}
+
+int run(const std::string& path) {
+  infer::base::set_num_threads(FLAGS_threads);
+  const auto load_start = Clock::now();
+  infer::model::LoadOptions options;
+  options.max_seq_len = FLAGS_prompt_tokens + FLAGS_gen_tokens;
+  const auto model = infer::model::Model::load(path, options);
+  const double load_s = since(load_start);
+
+  std::mt19937 rng(1);
+  std::uniform_int_distribution<int32_t> token(
+      0, static_cast<int32_t>(model->config().vocab_size) - 1);
+  std::vector<int32_t> prompt(static_cast<size_t>(FLAGS_prompt_tokens));
+  for (int32_t& id : prompt) id = token(rng);
+
+  std::vector<double> prefill_s, ttft_s, decode_s;
+  for (int r = 0; r <= FLAGS_repeats; ++r) {  // run 0 warms up (page faults, buffers)
+    auto state = model->new_state();
+    const auto start = Clock::now();
+    const std::vector<float>* logits = &model->forward(*state, prompt);
+    const double prefill = since(start);
+    int32_t next =
+        static_cast<int32_t>(std::max_element(logits->begin(), logits->end()) - logits->begin());
+    const double ttft = since(start);
+    const auto decode_start = Clock::now();
+    for (int64_t i = 0; i < FLAGS_gen_tokens; ++i) {
+      logits = &model->forward(*state, {next});
+      next =
+          static_cast<int32_t>(std::max_element(logits->begin(), logits->end()) - logits->begin());
+    }
+    if (r == 0) continue;
+    prefill_s.push_back(prefill);
+    ttft_s.push_back(ttft);
+    decode_s.push_back(since(decode_start));
+  }
+  const double rss = peak_rss_mib();  // before the bandwidth array is allocated
+  const double bytes_per_token =
+      decode_bytes_per_token(*model, path, FLAGS_prompt_tokens + FLAGS_gen_tokens / 2.0);
+  const double decode_tps = FLAGS_gen_tokens / median(decode_s);
+
+  nlohmann::json out = {{"model", path},
+                        {"threads", infer::base::num_threads()},
+                        {"prompt_tokens", FLAGS_prompt_tokens},
+                        {"gen_tokens", FLAGS_gen_tokens},
+                        {"repeats", FLAGS_repeats},
+                        {"load_s", load_s},
+                        {"prefill_tokens_per_s", FLAGS_prompt_tokens / median(prefill_s)},
+                        {"time_to_first_token_ms", median(ttft_s) * 1e3},
+                        {"decode_tokens_per_s", decode_tps},
+                        {"peak_rss_mib", rss},
+                        {"decode_bytes_per_token", bytes_per_token},
+                        {"decode_gb_per_s", decode_tps * bytes_per_token / 1e9}};
+  if (FLAGS_bandwidth_mib > 0) {
+    const auto bw = infer::bench::measure_read_bandwidth(FLAGS_bandwidth_mib << 20);
+    out["read_gb_per_s"] = bw.median_gb_per_s;
+    out["decode_fraction_of_read_bandwidth"] =
+        decode_tps * bytes_per_token / 1e9 / bw.median_gb_per_s;
+    // Time per token beyond streaming the weights at the measured bandwidth.
+    out["overhead_ms_per_token"] =
+        (1.0 / decode_tps - bytes_per_token / (bw.median_gb_per_s * 1e9)) * 1e3;
+  }
+  std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage("infer_bench MODEL.bin [--prompt_tokens N --gen_tokens M --threads T]");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  if (argc != 2 || FLAGS_prompt_tokens < 1 || FLAGS_gen_tokens < 1 || FLAGS_repeats < 1) {
+    std::fprintf(stderr, "%s\n", gflags::ProgramUsage());
+    return 2;
+  }
+  try {
+    return run(argv[1]);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "infer_bench: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,27 @@
+#pragma once
+// Which SIMD instruction set the CPU kernels use. The best one the CPU supports is chosen at run
+// time; the environment variable INFER_ISA (generic, avx2, avx512) or set_cpu_isa() picks a
+// lower one, so that tests can cover every path on one machine.
+#include <string>
+
+namespace infer::base {
+
+enum class CpuIsa {
+  kGeneric,  // portable C++ (whatever the compiler's baseline vectorises)
+  kAvx2,     // AVX2 + FMA + F16C
+  kAvx512,   // AVX-512 F/BW/VL + FMA + F16C
+};
+
+const char* isa_name(CpuIsa isa);
+// Throws InvalidArgument for a name other than generic, avx2, avx512.
+CpuIsa parse_isa(const std::string& name);
+bool isa_supported(CpuIsa isa);
+CpuIsa best_supported_isa();
+
+// The ISA in use: INFER_ISA when set, else the best supported. Throws InvalidArgument or
+// Unsupported (naming INFER_ISA) when the variable is malformed or names an ISA this CPU lacks.
+CpuIsa cpu_isa();
+// Overrides the choice for this process; throws Unsupported when the CPU lacks `isa`.
+void set_cpu_isa(CpuIsa isa);
+
+}  // namespace infer::base

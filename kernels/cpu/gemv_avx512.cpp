@@ -1,0 +1,63 @@
+// GEMV kernels for AVX-512 (F/BW/VL, with FMA and F16C); this file is compiled with those
+// instruction sets enabled and only runs where base::cpu_isa() says the CPU has them.
+#include <immintrin.h>
+
+#include "gemv.h"
+#include "gemv_simd.h"
+
+namespace infer::kernels::cpu {
+
+namespace {
+
+struct Vec {
+  using F = __m512;
+  static constexpr int64_t kLanes = 16;
+  static F zero() { return _mm512_setzero_ps(); }
+  static F load(const float* p) { return _mm512_loadu_ps(p); }
+  static F set1(float v) { return _mm512_set1_ps(v); }
+  static F fma(F a, F b, F acc) { return _mm512_fmadd_ps(a, b, acc); }
+  static float sum(F a) { return _mm512_reduce_add_ps(a); }
+};
+
+struct WidenF16 {
+  __m512 operator()(const uint16_t* p) const {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+};
+struct WidenBF16 {  // bf16 is the top half of an f32: widen and shift
+  __m512 operator()(const uint16_t* p) const {
+    const __m512i wide =
+        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+  }
+};
+struct WidenI8 {
+  __m512 operator()(const int8_t* p) const {
+    return _mm512_cvtepi32_ps(
+        _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  }
+};
+struct WidenF16One {
+  float operator()(uint16_t v) const { return _cvtsh_ss(v); }
+};
+
+using K = simd::Kernels<Vec, WidenF16, WidenBF16, WidenI8, WidenF16One>;
+
+}  // namespace
+
+GemvRowsFn gemv_avx512(base::DataType dtype) {
+  switch (dtype) {
+    case base::DataType::kF32:
+      return K::f32;
+    case base::DataType::kF16:
+      return K::f16;
+    case base::DataType::kBF16:
+      return K::bf16;
+    case base::DataType::kI8:
+      return K::i8;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace infer::kernels::cpu

@@ -1,0 +1,127 @@
+#pragma once
+// The GEMV loops, written once against a small vector interface V (a SIMD register of
+// V::kLanes floats, or a plain float) and instantiated in one file per instruction set, which
+// is compiled for that set. Include only from those files.
+//
+// V provides: F, kLanes, zero(), load(const float*), set1(float), fma(a, b, acc), sum(F).
+#include <cstdint>
+
+#include "infer/kernels/ops.h"
+
+namespace infer::kernels::cpu::simd {
+
+// Rows [begin, end) of y = W x for weights of element type T; widen(p) gives V::kLanes floats
+// from p, widen1(v) one float. Four rows at a time share each load of x.
+template <class V, class T, class Widen, class Widen1>
+inline void gemv_dense(const T* w, const float* x, float* y, int64_t begin, int64_t end, int64_t k,
+                       Widen widen, Widen1 widen1) {
+  constexpr int64_t kLanes = V::kLanes;
+  int64_t r = begin;
+  for (; r + 4 <= end; r += 4) {
+    const T* row0 = w + r * k;
+    const T* row1 = row0 + k;
+    const T* row2 = row1 + k;
+    const T* row3 = row2 + k;
+    typename V::F a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
+    int64_t c = 0;
+    for (; c + kLanes <= k; c += kLanes) {
+      const typename V::F xv = V::load(x + c);
+      a0 = V::fma(widen(row0 + c), xv, a0);
+      a1 = V::fma(widen(row1 + c), xv, a1);
+      a2 = V::fma(widen(row2 + c), xv, a2);
+      a3 = V::fma(widen(row3 + c), xv, a3);
+    }
+    float s0 = V::sum(a0), s1 = V::sum(a1), s2 = V::sum(a2), s3 = V::sum(a3);
+    for (; c < k; ++c) {
+      s0 += widen1(row0[c]) * x[c];
+      s1 += widen1(row1[c]) * x[c];
+      s2 += widen1(row2[c]) * x[c];
+      s3 += widen1(row3[c]) * x[c];
+    }
+    y[r] = s0;
+    y[r + 1] = s1;
+    y[r + 2] = s2;
+    y[r + 3] = s3;
+  }
+  for (; r < end; ++r) {
+    const T* row = w + r * k;
+    typename V::F a = V::zero();
+    int64_t c = 0;
+    for (; c + kLanes <= k; c += kLanes) a = V::fma(widen(row + c), V::load(x + c), a);
+    float s = V::sum(a);
+    for (; c < k; ++c) s += widen1(row[c]) * x[c];
+    y[r] = s;
+  }
+}
+
+// Rows [begin, end) of y = W x for group-wise int8 weights: each group's products are summed in
+// a register, scaled once, and the offsets add offset x (sum of x over the group).
+template <class V, class Widen>
+inline void gemv_i8(const WeightRef& w, const float* x, const float* group_sums, float* y,
+                    int64_t begin, int64_t end, int64_t k, Widen widen) {
+  constexpr int64_t kLanes = V::kLanes;
+  const int64_t group = w.group_size;
+  const int64_t groups = k / group;
+  const bool vector_groups = group % kLanes == 0;
+  for (int64_t r = begin; r < end; ++r) {
+    const int8_t* row = static_cast<const int8_t*>(w.data) + r * k;
+    const float* scales = w.scales + r * groups;
+    float s = 0;
+    if (vector_groups) {
+      typename V::F acc = V::zero();
+      for (int64_t g = 0; g < groups; ++g) {
+        typename V::F in_group = V::zero();
+        for (int64_t c = g * group; c < (g + 1) * group; c += kLanes)
+          in_group = V::fma(widen(row + c), V::load(x + c), in_group);
+        acc = V::fma(in_group, V::set1(scales[g]), acc);
+      }
+      s = V::sum(acc);
+    } else {
+      for (int64_t g = 0; g < groups; ++g) {
+        float in_group = 0;
+        for (int64_t c = g * group; c < (g + 1) * group; ++c) in_group += row[c] * x[c];
+        s += in_group * scales[g];
+      }
+    }
+    if (w.offsets != nullptr) {
+      const float* offsets = w.offsets + r * groups;
+      for (int64_t g = 0; g < groups; ++g) s += offsets[g] * group_sums[g];
+    }
+    y[r] = s;
+  }
+}
+
+// The four kernels of one instruction set, given its vector interface and widening functions.
+template <class V, class WidenF16, class WidenBF16, class WidenI8, class WidenF16One>
+struct Kernels {
+  static void f32(const WeightRef& w, const float* x, const float*, float* y, int64_t begin,
+                  int64_t end, int64_t k) {
+    gemv_dense<V>(
+        static_cast<const float*>(w.data), x, y, begin, end, k,
+        [](const float* p) { return V::load(p); }, [](float v) { return v; });
+  }
+  static void f16(const WeightRef& w, const float* x, const float*, float* y, int64_t begin,
+                  int64_t end, int64_t k) {
+    gemv_dense<V>(static_cast<const uint16_t*>(w.data), x, y, begin, end, k, WidenF16{},
+                  WidenF16One{});
+  }
+  static void bf16(const WeightRef& w, const float* x, const float*, float* y, int64_t begin,
+                   int64_t end, int64_t k) {
+    gemv_dense<V>(static_cast<const uint16_t*>(w.data), x, y, begin, end, k, WidenBF16{},
+                  [](uint16_t v) { return bf16_one(v); });
+  }
+  static void i8(const WeightRef& w, const float* x, const float* group_sums, float* y,
+                 int64_t begin, int64_t end, int64_t k) {
+    gemv_i8<V>(w, x, group_sums, y, begin, end, k, WidenI8{});
+  }
+
+ private:
+  static float bf16_one(uint16_t v) {
+    const uint32_t bits = static_cast<uint32_t>(v) << 16;
+    float f;
+    __builtin_memcpy(&f, &bits, sizeof(f));
+    return f;
+  }
+};
+
+}  // namespace infer::kernels::cpu::simd

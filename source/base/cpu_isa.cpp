@@ -1,0 +1,81 @@
+#include "infer/base/cpu_isa.h"
+
+#include <atomic>
+#include <cstdlib>
+
+#include "infer/base/error.h"
+
+namespace infer::base {
+
+namespace {
+
+// -1: not chosen yet; otherwise a CpuIsa.
+std::atomic<int> chosen{-1};
+
+}  // namespace
+
+const char* isa_name(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::kGeneric:
+      return "generic";
+    case CpuIsa::kAvx2:
+      return "avx2";
+    case CpuIsa::kAvx512:
+      return "avx512";
+  }
+  return "unknown";
+}
+
+CpuIsa parse_isa(const std::string& name) {
+  for (CpuIsa isa : {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512})
+    if (name == isa_name(isa)) return isa;
+  throw InvalidArgument("unknown instruction set '" + name + "' (generic, avx2, avx512)");
+}
+
+bool isa_supported(CpuIsa isa) {
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                    __builtin_cpu_supports("f16c");
+  switch (isa) {
+    case CpuIsa::kGeneric:
+      return true;
+    case CpuIsa::kAvx2:
+      return avx2;
+    case CpuIsa::kAvx512:
+      return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512vl");
+  }
+  return false;
+}
+
+CpuIsa best_supported_isa() {
+  for (CpuIsa isa : {CpuIsa::kAvx512, CpuIsa::kAvx2})
+    if (isa_supported(isa)) return isa;
+  return CpuIsa::kGeneric;
+}
+
+void set_cpu_isa(CpuIsa isa) {
+  if (!isa_supported(isa)) {
+    throw Unsupported(std::string("this CPU does not support the ") + isa_name(isa) +
+                      " instruction set");
+  }
+  chosen.store(static_cast<int>(isa));
+}
+
+CpuIsa cpu_isa() {
+  const int current = chosen.load();
+  if (current >= 0) return static_cast<CpuIsa>(current);
+  CpuIsa isa = best_supported_isa();
+  if (const char* env = std::getenv("INFER_ISA"); env != nullptr && *env != '\0') {
+    try {
+      isa = parse_isa(env);
+      set_cpu_isa(isa);
+    } catch (const Error& e) {
+      throw InvalidArgument(std::string("INFER_ISA=") + env + ": " + e.what());
+    }
+  }
+  chosen.store(static_cast<int>(isa));
+  return isa;
+}
+
+}  // namespace infer::base
