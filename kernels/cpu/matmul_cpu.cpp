@@ -1,7 +1,9 @@
-// fp32 matmul through Armadillo, which hands both the prefill GEMM and the decode GEMV to
-// OpenBLAS. The weight is wrapped in place (no copy): a row-major [n, k] matrix is the
+// fp32 matmul: the decode GEMV (m == 1) is libinfer's own SIMD kernel (kernels/cpu/gemv.h); the
+// prefill GEMM goes through Armadillo to OpenBLAS. The weight is wrapped in place (no copy): a row-major [n, k] matrix is the
 // column-major [k, n] matrix wᵀ, so out (column-major [n, m]) = (wᵀ)ᵀ · xᵀ.
 #include <armadillo>
+
+#include "gemv.h"
 
 #include "infer/kernels/registry.h"
 
@@ -10,6 +12,10 @@ namespace {
 
 void matmul_f32_cpu(const KernelContext&, const float* x, const WeightRef& weight, float* out,
                     int64_t m, int64_t n, int64_t k) {
+  if (m == 1) {  // decode: the SIMD GEMV, a little faster than OpenBLAS's sgemv here
+    cpu::gemv(base::DataType::kF32, weight, x, out, n, k);
+    return;
+  }
   const void* w = weight.data;
   // Armadillo's wrapping constructors take non-const pointers but only read through them here.
   const arma::fmat w_t(static_cast<float*>(const_cast<void*>(w)), k, n, /*copy_aux_mem=*/false,
