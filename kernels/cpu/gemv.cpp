@@ -20,6 +20,7 @@ struct Scalar {
   static constexpr int64_t kLanes = 1;
   static F zero() { return 0.0f; }
   static F load(const float* p) { return *p; }
+  static void store(float* p, F v) { *p = v; }
   static F set1(float v) { return v; }
   static F fma(F a, F b, F acc) { return a * b + acc; }
   static float sum(F a) { return a; }
@@ -42,31 +43,55 @@ using K = simd::Kernels<Scalar, WidenF16, WidenBF16, WidenI8, WidenF16One>;
 
 }  // namespace
 
-GemvRowsFn gemv_generic(base::DataType dtype) {
+const IsaKernels& generic_kernels() {
+  static const IsaKernels kernels = simd::table<K>();
+  return kernels;
+}
+
+namespace {
+
+const IsaKernels& kernels_for(base::CpuIsa isa) {
+  switch (isa) {
+    case base::CpuIsa::kAvx512:
+      return avx512_kernels();
+    case base::CpuIsa::kAvx2:
+      return avx2_kernels();
+    case base::CpuIsa::kGeneric:
+      break;
+  }
+  return generic_kernels();
+}
+
+}  // namespace
+
+GemvRowsFn gemv_rows_kernel(base::DataType dtype, base::CpuIsa isa) {
+  const IsaKernels& k = kernels_for(isa);
   switch (dtype) {
     case base::DataType::kF32:
-      return K::f32;
+      return k.gemv_f32;
     case base::DataType::kF16:
-      return K::f16;
+      return k.gemv_f16;
     case base::DataType::kBF16:
-      return K::bf16;
+      return k.gemv_bf16;
     case base::DataType::kI8:
-      return K::i8;
+      return k.gemv_i8;
     default:
       return nullptr;
   }
 }
 
-GemvRowsFn gemv_rows_kernel(base::DataType dtype, base::CpuIsa isa) {
-  switch (isa) {
-    case base::CpuIsa::kAvx512:
-      return gemv_avx512(dtype);
-    case base::CpuIsa::kAvx2:
-      return gemv_avx2(dtype);
-    case base::CpuIsa::kGeneric:
-      return gemv_generic(dtype);
+DequantRowsFn dequant_rows_kernel(base::DataType dtype, base::CpuIsa isa) {
+  const IsaKernels& k = kernels_for(isa);
+  switch (dtype) {
+    case base::DataType::kF16:
+      return k.rows_f16;
+    case base::DataType::kBF16:
+      return k.rows_bf16;
+    case base::DataType::kI8:
+      return k.rows_i8;
+    default:
+      return nullptr;
   }
-  return nullptr;
 }
 
 void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, int64_t n,

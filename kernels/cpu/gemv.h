@@ -15,13 +15,22 @@ namespace infer::kernels::cpu {
 using GemvRowsFn = void (*)(const WeightRef& w, const float* x, const float* group_sums, float* y,
                             int64_t begin, int64_t end, int64_t k);
 
+// dst = rows [begin, end) of a [rows, k] f16, bf16 or i8 weight as f32, row-major.
+using DequantRowsFn = void (*)(const WeightRef& w, int64_t begin, int64_t end, int64_t k,
+                               float* dst);
+
 // nullptr when `isa` has no kernel for `dtype`.
 GemvRowsFn gemv_rows_kernel(base::DataType dtype, base::CpuIsa isa);
+DequantRowsFn dequant_rows_kernel(base::DataType dtype, base::CpuIsa isa);
 
-// The per-ISA tables behind gemv_rows_kernel, each in a file compiled for its instruction set.
-GemvRowsFn gemv_generic(base::DataType dtype);
-GemvRowsFn gemv_avx2(base::DataType dtype);
-GemvRowsFn gemv_avx512(base::DataType dtype);
+// One instruction set's kernels; each table is defined in a file compiled for its set.
+struct IsaKernels {
+  GemvRowsFn gemv_f32, gemv_f16, gemv_bf16, gemv_i8;
+  DequantRowsFn rows_f16, rows_bf16, rows_i8;
+};
+const IsaKernels& generic_kernels();
+const IsaKernels& avx2_kernels();
+const IsaKernels& avx512_kernels();
 
 // y = W x for m == 1 on the current thread pool, with the kernel for base::cpu_isa().
 void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, int64_t n, int64_t k);

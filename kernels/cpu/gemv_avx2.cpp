@@ -14,6 +14,7 @@ struct Vec {
   static constexpr int64_t kLanes = 8;
   static F zero() { return _mm256_setzero_ps(); }
   static F load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
   static F set1(float v) { return _mm256_set1_ps(v); }
   static F fma(F a, F b, F acc) { return _mm256_fmadd_ps(a, b, acc); }
   static float sum(F a) {
@@ -49,19 +50,9 @@ using K = simd::Kernels<Vec, WidenF16, WidenBF16, WidenI8, WidenF16One>;
 
 }  // namespace
 
-GemvRowsFn gemv_avx2(base::DataType dtype) {
-  switch (dtype) {
-    case base::DataType::kF32:
-      return K::f32;
-    case base::DataType::kF16:
-      return K::f16;
-    case base::DataType::kBF16:
-      return K::bf16;
-    case base::DataType::kI8:
-      return K::i8;
-    default:
-      return nullptr;
-  }
+const IsaKernels& avx2_kernels() {
+  static const IsaKernels kernels = simd::table<K>();
+  return kernels;
 }
 
 }  // namespace infer::kernels::cpu

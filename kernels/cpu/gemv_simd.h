@@ -3,9 +3,11 @@
 // V::kLanes floats, or a plain float) and instantiated in one file per instruction set, which
 // is compiled for that set. Include only from those files.
 //
-// V provides: F, kLanes, zero(), load(const float*), set1(float), fma(a, b, acc), sum(F).
+// V provides: F, kLanes, zero(), load(const float*), store(float*, F), set1(float),
+// fma(a, b, acc), sum(F).
 #include <cstdint>
 
+#include "gemv.h"
 #include "infer/kernels/ops.h"
 
 namespace infer::kernels::cpu::simd {
@@ -99,7 +101,16 @@ inline void gemv_i8(const WeightRef& w, const float* x, const float* group_sums,
   }
 }
 
-// The four kernels of one instruction set, given its vector interface and widening functions.
+// dst[0, n) = the n stored values at w as floats.
+template <class V, class T, class Widen, class Widen1>
+inline void widen_values(const T* w, float* dst, int64_t n, Widen widen, Widen1 widen1) {
+  int64_t c = 0;
+  for (; c + V::kLanes <= n; c += V::kLanes) V::store(dst + c, widen(w + c));
+  for (; c < n; ++c) dst[c] = widen1(w[c]);
+}
+
+// The kernels of one instruction set, given its vector interface and widening functions: the
+// GEMVs, and row dequantisation into an f32 tile (prefill, embedding lookups).
 template <class V, class WidenF16, class WidenBF16, class WidenI8, class WidenF16One>
 struct Kernels {
   static void f32(const WeightRef& w, const float* x, const float*, float* y, int64_t begin,
@@ -123,6 +134,34 @@ struct Kernels {
     gemv_i8<V>(w, x, group_sums, y, begin, end, k, WidenI8{});
   }
 
+  // dst[(r - begin) * k + c] = w[r, c] for rows [begin, end).
+  static void rows_f16(const WeightRef& w, int64_t begin, int64_t end, int64_t k, float* dst) {
+    widen_values<V>(static_cast<const uint16_t*>(w.data) + begin * k, dst, (end - begin) * k,
+                    WidenF16{}, WidenF16One{});
+  }
+  static void rows_bf16(const WeightRef& w, int64_t begin, int64_t end, int64_t k, float* dst) {
+    widen_values<V>(static_cast<const uint16_t*>(w.data) + begin * k, dst, (end - begin) * k,
+                    WidenBF16{}, [](uint16_t v) { return bf16_one(v); });
+  }
+  static void rows_i8(const WeightRef& w, int64_t begin, int64_t end, int64_t k, float* dst) {
+    const int64_t group = w.group_size, groups = k / group;
+    const bool vector_groups = group % V::kLanes == 0;
+    for (int64_t r = begin; r < end; ++r) {
+      const int8_t* row = static_cast<const int8_t*>(w.data) + r * k;
+      float* out = dst + (r - begin) * k;
+      for (int64_t g = 0; g < groups; ++g) {
+        const float scale = w.scales[r * groups + g];
+        const float offset = w.offsets != nullptr ? w.offsets[r * groups + g] : 0.0f;
+        int64_t c = g * group;
+        if (vector_groups) {
+          for (; c < (g + 1) * group; c += V::kLanes)
+            V::store(out + c, V::fma(WidenI8{}(row + c), V::set1(scale), V::set1(offset)));
+        }
+        for (; c < (g + 1) * group; ++c) out[c] = row[c] * scale + offset;
+      }
+    }
+  }
+
  private:
   static float bf16_one(uint16_t v) {
     const uint32_t bits = static_cast<uint32_t>(v) << 16;
@@ -131,5 +170,10 @@ struct Kernels {
     return f;
   }
 };
+
+template <class K>
+IsaKernels table() {
+  return {K::f32, K::f16, K::bf16, K::i8, K::rows_f16, K::rows_bf16, K::rows_i8};
+}
 
 }  // namespace infer::kernels::cpu::simd

