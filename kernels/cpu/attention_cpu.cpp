@@ -1,6 +1,7 @@
-// Causal GQA attention with an online (streaming) softmax: each (token, head) pair walks its keys
-// once, keeping a running max, normaliser and weighted sum, so no score matrix is materialised
-// and nothing is allocated per call beyond one head-sized accumulator.
+// Causal GQA attention with an online (streaming) softmax over tiles of keys: each (token, head)
+// pair scores one tile of keys, rescales its running sum once per tile, and accumulates the
+// tile's values, so no more than a tile of scores exists at a time and nothing is allocated per
+// call (each thread keeps one grow-only head-sized accumulator).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -11,6 +12,8 @@
 namespace infer::kernels {
 namespace {
 
+constexpr int64_t kKeyTile = 64;
+
 void attention_f32_cpu(const KernelContext&, const float* q, const float* k_cache,
                        const float* v_cache, float* out, int64_t n_tokens, int64_t start_pos,
                        int64_t n_heads, int64_t n_kv_heads, int64_t head_dim) {
@@ -19,31 +22,45 @@ void attention_f32_cpu(const KernelContext&, const float* q, const float* k_cach
   const float scale = 1.f / std::sqrt(static_cast<float>(head_dim));
 #pragma omp parallel
   {
-    std::vector<float> acc(head_dim);
+    static thread_local std::vector<float> acc_buffer;
+    if (static_cast<int64_t>(acc_buffer.size()) < head_dim) acc_buffer.resize(head_dim);
+    float* acc = acc_buffer.data();
+    float scores[kKeyTile];
 #pragma omp for collapse(2) schedule(static)
     for (int64_t t = 0; t < n_tokens; ++t) {
       for (int64_t h = 0; h < n_heads; ++h) {
         const float* qh = q + (t * n_heads + h) * head_dim;
-        const int64_t kvh = h / group;
+        const int64_t kv_offset = (h / group) * head_dim;
         const int64_t n_keys = start_pos + t + 1;
         float running_max = -std::numeric_limits<float>::infinity();
         float norm = 0.f;
-        std::fill(acc.begin(), acc.end(), 0.f);
-        for (int64_t j = 0; j < n_keys; ++j) {
-          const float* kj = k_cache + j * kv_stride + kvh * head_dim;
-          const float* vj = v_cache + j * kv_stride + kvh * head_dim;
-          float score = 0.f;
-          for (int64_t d = 0; d < head_dim; ++d) score += qh[d] * kj[d];
-          score *= scale;
-          if (score > running_max) {
-            const float correction = std::exp(running_max - score);
-            norm *= correction;
-            for (int64_t d = 0; d < head_dim; ++d) acc[d] *= correction;
-            running_max = score;
+        std::fill(acc, acc + head_dim, 0.f);
+        for (int64_t j0 = 0; j0 < n_keys; j0 += kKeyTile) {
+          const int64_t tile = std::min(kKeyTile, n_keys - j0);
+          float tile_max = -std::numeric_limits<float>::infinity();
+          for (int64_t j = 0; j < tile; ++j) {
+            const float* kj = k_cache + (j0 + j) * kv_stride + kv_offset;
+            float score = 0.f;
+#pragma omp simd reduction(+ : score)
+            for (int64_t d = 0; d < head_dim; ++d) score += qh[d] * kj[d];
+            scores[j] = score * scale;
+            tile_max = std::max(tile_max, scores[j]);
           }
-          const float p = std::exp(score - running_max);
-          norm += p;
-          for (int64_t d = 0; d < head_dim; ++d) acc[d] += p * vj[d];
+          const float new_max = std::max(running_max, tile_max);
+          const float correction = std::exp(running_max - new_max);  // 0 on the first tile
+          if (correction != 1.f) {
+            norm *= correction;
+#pragma omp simd
+            for (int64_t d = 0; d < head_dim; ++d) acc[d] *= correction;
+          }
+          running_max = new_max;
+          for (int64_t j = 0; j < tile; ++j) {
+            const float p = std::exp(scores[j] - running_max);
+            const float* vj = v_cache + (j0 + j) * kv_stride + kv_offset;
+            norm += p;
+#pragma omp simd
+            for (int64_t d = 0; d < head_dim; ++d) acc[d] += p * vj[d];
+          }
         }
         float* oh = out + (t * n_heads + h) * head_dim;
         for (int64_t d = 0; d < head_dim; ++d) oh[d] = acc[d] / norm;

@@ -337,6 +337,7 @@ const std::vector<OpCase>& all_op_cases() {
       attention_case(1, 40, 8, 2, 64),
       attention_case(6, 0, 4, 4, 32),
       attention_case(5, 11, 8, 4, 16),
+      attention_case(3, 200, 4, 2, 24),  // several key tiles, a partial last one
       bias_add_case(7, 333),
       swiglu_case(1000),
       add_case(4097),
