@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
 
     generate::GenerateOptions options;
     options.max_new_tokens = 24;  // end-of-turn ids: the model's and tokenizer's by default
-    sampler::Sampler greedy;  // SamplingParams{} = argmax
+    sampler::Sampler greedy;      // SamplingParams{} = argmax
     const auto stream = [](const generate::StreamPiece& piece) {
       std::fputs(piece.text.c_str(), stdout);  // complete UTF-8 as soon as it is known
       std::fflush(stdout);
