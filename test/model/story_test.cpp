@@ -67,7 +67,9 @@ TEST_F(StoryModelTest, OnePassPrefillEqualsTokenByToken) {
   auto stepwise = model_->new_state();
   std::vector<float> last;
   for (int32_t id : prompt) last = model_->forward(*stepwise, {id});
-  EXPECT_LE(test::max_abs_diff(one_pass, last), 1e-5);
+  // The one-pass GEMM (OpenBLAS) and the per-token GEMVs sum in different orders (the generic
+  // GEMV strictly left to right), so they agree to fp32 rounding of logits about 10 in size.
+  EXPECT_LE(test::max_abs_diff(one_pass, last), 5e-5);
   EXPECT_EQ(whole->n_past(), static_cast<int64_t>(prompt.size()));
 }
 
