@@ -49,9 +49,7 @@ std::vector<int32_t> encode_prompt(const tokenizer::Tokenizer& tokenizer) {
   std::vector<generate::ChatMessage> messages;
   if (!FLAGS_system.empty()) messages.push_back({"system", FLAGS_system});
   messages.push_back({"user", FLAGS_prompt});
-  options.add_special_tokens = false;  // the template places BOS itself where the format wants it
-  options.parse_special = true;
-  return tokenizer.encode(chat.render(messages, /*add_generation_prompt=*/true), options);
+  return chat.encode(tokenizer, messages, /*add_generation_prompt=*/true);
 }
 
 int run(const std::string& model_path, const std::string& tokenizer_path) {

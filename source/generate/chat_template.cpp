@@ -142,6 +142,15 @@ std::string ChatTemplate::render(const std::vector<ChatMessage>& messages,
   return {};
 }
 
+std::vector<int32_t> ChatTemplate::encode(const tokenizer::Tokenizer& tokenizer,
+                                          const std::vector<ChatMessage>& messages,
+                                          bool add_generation_prompt) const {
+  tokenizer::EncodeOptions options;
+  options.add_special_tokens = false;  // the format places BOS/EOS itself
+  options.parse_special = true;
+  return tokenizer.encode(render(messages, add_generation_prompt), options);
+}
+
 std::string ChatTemplate::render_llama3(const std::vector<ChatMessage>& messages,
                                         bool add_generation_prompt) const {
   std::string out;

@@ -57,11 +57,8 @@ GenerateResult Session::reply(const std::string& user_message, GenerateOptions o
                               sampler::Sampler& sampler, const StreamCallback& on_piece) {
   std::vector<ChatMessage> conversation = messages_;
   conversation.push_back({"user", user_message});
-  tokenizer::EncodeOptions encode;
-  encode.add_special_tokens = false;  // the template places BOS where the format wants it
-  encode.parse_special = true;
   const std::vector<int32_t> ids =
-      tokenizer_.encode(chat_.render(conversation, /*add_generation_prompt=*/true), encode);
+      chat_.encode(tokenizer_, conversation, /*add_generation_prompt=*/true);
   if (static_cast<int64_t>(ids.size()) >= state_->capacity()) {
     throw base::InvalidArgument("the conversation is " + std::to_string(ids.size()) +
                                 " tokens with this message, and the context holds " +

@@ -132,18 +132,24 @@ void Sampler::apply_penalties(std::vector<float>& logits) const {
 
 const std::vector<std::pair<float, int32_t>>& Sampler::truncate(const std::vector<float>& logits) {
   if (logits.empty()) throw base::InvalidArgument("cannot sample from empty logits");
-  scratch_ = logits;
-  apply_penalties(scratch_);
+  // The logits are copied only when a penalty has to change them.
+  const bool penalised = params_.repetition_penalty != 1.0f || params_.frequency_penalty != 0.0f ||
+                         params_.presence_penalty != 0.0f;
+  if (penalised) {
+    scratch_ = logits;
+    apply_penalties(scratch_);
+  }
+  const std::vector<float>& scores = penalised ? scratch_ : logits;
   auto& c = candidates_;
   if (params_.greedy()) {
     // torch.argmax: the first of equal maxima.
-    const auto best = std::max_element(scratch_.begin(), scratch_.end()) - scratch_.begin();
+    const auto best = std::max_element(scores.begin(), scores.end()) - scores.begin();
     c.assign(1, {0.0f, static_cast<int32_t>(best)});
     return c;
   }
-  c.resize(scratch_.size());
-  for (size_t i = 0; i < scratch_.size(); ++i)
-    c[i] = {scratch_[i] / params_.temperature, static_cast<int32_t>(i)};
+  c.resize(scores.size());
+  for (size_t i = 0; i < scores.size(); ++i)
+    c[i] = {scores[i] / params_.temperature, static_cast<int32_t>(i)};
   keep_top_k(c, params_.top_k);
   keep_top_p(c, params_.top_p);
   keep_min_p(c, params_.min_p);

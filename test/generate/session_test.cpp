@@ -51,11 +51,8 @@ class SessionTest : public ::testing::Test {
   static std::vector<int32_t> fresh_reply(const Session& s, const std::string& message) {
     auto messages = s.messages();
     messages.push_back({"user", message});
-    tokenizer::EncodeOptions encode;
-    encode.add_special_tokens = false;
-    encode.parse_special = true;
-    const auto ids = tokenizer_->encode(
-        generate::ChatTemplate::for_tokenizer(*tokenizer_, "auto").render(messages, true), encode);
+    const auto ids = generate::ChatTemplate::for_tokenizer(*tokenizer_, "auto")
+                         .encode(*tokenizer_, messages, true);
     GenerateOptions options;
     options.max_new_tokens = 12;
     options.eos_token_ids = model_->config().eos_token_ids;

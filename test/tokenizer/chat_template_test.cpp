@@ -30,9 +30,6 @@ TEST_P(ChatTemplateTest, RendersExactlyHfIds) {
                                            {tokenizer->decode({*tokenizer->bos_id()}, false),
                                             tokenizer->decode({*tokenizer->eos_id()}, false)})
           : generate::ChatTemplate::for_tokenizer(*tokenizer, "auto");
-  tokenizer::EncodeOptions options;
-  options.add_special_tokens = false;
-  options.parse_special = true;
   for (const json& c : golden["cases"]) {
     std::vector<generate::ChatMessage> messages;
     for (const json& m : c["messages"]) messages.push_back({m["role"], m["content"]});
@@ -41,9 +38,10 @@ TEST_P(ChatTemplateTest, RendersExactlyHfIds) {
           << chat.name() << " " << c["messages"].dump();
       continue;
     }
-    const std::string text = chat.render(messages, /*add_generation_prompt=*/true);
-    EXPECT_EQ(tokenizer->encode(text, options), c["ids"].get<std::vector<int32_t>>())
-        << chat.name() << " " << c["messages"].dump() << "\nrendered: " << json(text).dump();
+    EXPECT_EQ(chat.encode(*tokenizer, messages, /*add_generation_prompt=*/true),
+              c["ids"].get<std::vector<int32_t>>())
+        << chat.name() << " " << c["messages"].dump()
+        << "\nrendered: " << json(chat.render(messages, true)).dump();
   }
 }
 

@@ -3,6 +3,7 @@
 // template in tokenizer_config.json (or by name). Rendering gives the exact text HF's
 // apply_chat_template(add_generation_prompt=...) gives for plain conversations; encode it with
 // EncodeOptions{.add_special_tokens = false, .parse_special = true}.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,11 @@ class ChatTemplate {
   // Llama 2 and Mistral, turns that do not alternate user/assistant; a system message in
   // Mistral's format), as the HF template would raise.
   std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+  // render() tokenised as HF's apply_chat_template(tokenize=True) does: the template's special
+  // tokens parsed, no BOS/EOS added beyond the ones the format writes.
+  std::vector<int32_t> encode(const tokenizer::Tokenizer& tokenizer,
+                              const std::vector<ChatMessage>& messages,
+                              bool add_generation_prompt) const;
   const std::string& name() const { return name_; }
 
  private:
