@@ -130,7 +130,8 @@ int run(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("infer_bench MODEL.bin [--prompt_tokens N --gen_tokens M --threads T]");
+  gflags::SetUsageMessage(
+      "usage: infer_bench MODEL.bin [--prompt_tokens N --gen_tokens M --threads T]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (argc != 2 || FLAGS_prompt_tokens < 1 || FLAGS_gen_tokens < 1 || FLAGS_repeats < 1) {
     std::fprintf(stderr, "%s\n", gflags::ProgramUsage());
