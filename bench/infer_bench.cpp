@@ -22,7 +22,9 @@ DEFINE_int64(prompt_tokens, 128, "prompt length (random token ids)");
 DEFINE_int64(gen_tokens, 64, "tokens decoded after the prompt (greedy)");
 DEFINE_int32(threads, 0, "threads (0 = all cores)");
 DEFINE_int32(repeats, 3, "runs of prefill + decode; medians are reported");
-DEFINE_int64(bandwidth_mib, 1024, "size of the read-bandwidth array (0 = skip)");
+DEFINE_int64(bandwidth_mib, 1024,
+             "size of the host read-bandwidth array (0 = skip; skipped on cuda)");
+DEFINE_string(device, "cpu", "device to run on: cpu or cuda");
 
 namespace {
 
@@ -68,6 +70,7 @@ int run(const std::string& path) {
   const auto load_start = Clock::now();
   infer::model::LoadOptions options;
   options.max_seq_len = FLAGS_prompt_tokens + FLAGS_gen_tokens;
+  options.device = infer::base::parse_device(FLAGS_device);
   const auto model = infer::model::Model::load(path, options);
   const double load_s = since(load_start);
 
@@ -103,6 +106,7 @@ int run(const std::string& path) {
   const double decode_tps = FLAGS_gen_tokens / median(decode_s);
 
   nlohmann::json out = {{"model", path},
+                        {"device", FLAGS_device},
                         {"threads", infer::base::num_threads()},
                         {"prompt_tokens", FLAGS_prompt_tokens},
                         {"gen_tokens", FLAGS_gen_tokens},
@@ -114,7 +118,8 @@ int run(const std::string& path) {
                         {"peak_rss_mib", rss},
                         {"decode_bytes_per_token", bytes_per_token},
                         {"decode_gb_per_s", decode_tps * bytes_per_token / 1e9}};
-  if (FLAGS_bandwidth_mib > 0) {
+  // The host's read bandwidth says nothing about a GPU's, so it is measured for cpu runs only.
+  if (FLAGS_bandwidth_mib > 0 && options.device == infer::base::DeviceType::kCPU) {
     const auto bw = infer::bench::measure_read_bandwidth(FLAGS_bandwidth_mib << 20);
     out["read_gb_per_s"] = bw.median_gb_per_s;
     out["decode_fraction_of_read_bandwidth"] =
@@ -131,7 +136,7 @@ int run(const std::string& path) {
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(
-      "usage: infer_bench MODEL.bin [--prompt_tokens N --gen_tokens M --threads T]");
+      "usage: infer_bench MODEL.bin [--prompt_tokens N --gen_tokens M --threads T --device cpu|cuda]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (argc != 2 || FLAGS_prompt_tokens < 1 || FLAGS_gen_tokens < 1 || FLAGS_repeats < 1) {
     std::fprintf(stderr, "%s\n", gflags::ProgramUsage());
