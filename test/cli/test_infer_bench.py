@@ -34,3 +34,15 @@ def test_bad_input(tmp_path):
     assert result.returncode == 1 and result.stderr.startswith(f"infer_bench: error: {broken}")
     result = subprocess.run([BENCH, STORY_BIN, "--gen_tokens", "0"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "usage" in result.stderr.lower()
+    result = subprocess.run([BENCH, STORY_BIN, "--device", "tpu"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "unknown device 'tpu'" in result.stderr
+
+
+def test_cuda_runs_or_says_why():
+    result = subprocess.run([BENCH, STORY_BIN, "--device", "cuda", "--prompt_tokens", "8", "--gen_tokens", "4",
+                             "--repeats", "1"], capture_output=True, text=True, timeout=120)
+    if result.returncode == 0:  # a machine with a GPU: the host bandwidth figures are left out
+        out = json.loads(result.stdout)
+        assert out["device"] == "cuda" and out["decode_tokens_per_s"] > 0 and "read_gb_per_s" not in out
+    else:
+        assert result.returncode == 1 and "device cuda is not usable" in result.stderr, result.stderr
