@@ -1,6 +1,6 @@
 // End-to-end speed of one model at batch 1, as one JSON object: load time, prefill and decode
 // tokens/s, time to first token, peak RSS, and the decode's bytes per token against the read
-// bandwidth measured in the same run.
+// bandwidth measured right after each decode run (medians over the runs).
 //   build/bench/infer_bench model.bin --prompt_tokens 128 --gen_tokens 64 --threads 2
 #include <gflags/gflags.h>
 #include <sys/resource.h>
@@ -9,11 +9,14 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "infer/base/blas.h"
+#include "infer/base/cpu_isa.h"
 #include "infer/base/threads.h"
 #include "infer/model/model.h"
 #include "membw.h"
@@ -80,7 +83,13 @@ int run(const std::string& path) {
   std::vector<int32_t> prompt(static_cast<size_t>(FLAGS_prompt_tokens));
   for (int32_t& id : prompt) id = token(rng);
 
-  std::vector<double> prefill_s, ttft_s, decode_s;
+  const bool probe_bandwidth =
+      FLAGS_bandwidth_mib > 0 && options.device == infer::base::DeviceType::kCPU;
+  const double bytes_per_token =
+      decode_bytes_per_token(*model, path, FLAGS_prompt_tokens + FLAGS_gen_tokens / 2.0);
+  std::unique_ptr<infer::bench::ReadBandwidthProbe> probe;
+  double rss = 0;
+  std::vector<double> prefill_s, ttft_s, decode_s, bandwidth, fraction, overhead_ms;
   for (int r = 0; r <= FLAGS_repeats; ++r) {  // run 0 warms up (page faults, buffers)
     auto state = model->new_state();
     const auto start = Clock::now();
@@ -95,18 +104,34 @@ int run(const std::string& path) {
       next =
           static_cast<int32_t>(std::max_element(logits->begin(), logits->end()) - logits->begin());
     }
-    if (r == 0) continue;
+    const double decode = since(decode_start);
+    if (r == 0) {
+      // The warm-up run has touched every weight and the KV cache: the peak of the model alone,
+      // taken before the bandwidth array exists.
+      rss = peak_rss_mib();
+      if (probe_bandwidth)
+        probe = std::make_unique<infer::bench::ReadBandwidthProbe>(FLAGS_bandwidth_mib << 20);
+      continue;
+    }
     prefill_s.push_back(prefill);
     ttft_s.push_back(ttft);
-    decode_s.push_back(since(decode_start));
+    decode_s.push_back(decode);
+    if (probe) {
+      // Measured right after each decode run: the bandwidth of a shared machine drifts between
+      // runs, so each run is compared with its own neighbour and the median ratio reported.
+      const double gb_per_s = probe->measure(3).median_gb_per_s;
+      const double seconds_per_token = decode / FLAGS_gen_tokens;
+      bandwidth.push_back(gb_per_s);
+      fraction.push_back(bytes_per_token / seconds_per_token / 1e9 / gb_per_s);
+      overhead_ms.push_back((seconds_per_token - bytes_per_token / (gb_per_s * 1e9)) * 1e3);
+    }
   }
-  const double rss = peak_rss_mib();  // before the bandwidth array is allocated
-  const double bytes_per_token =
-      decode_bytes_per_token(*model, path, FLAGS_prompt_tokens + FLAGS_gen_tokens / 2.0);
   const double decode_tps = FLAGS_gen_tokens / median(decode_s);
 
   nlohmann::json out = {{"model", path},
                         {"device", FLAGS_device},
+                        {"cpu_isa", infer::base::isa_name(infer::base::cpu_isa())},
+                        {"blas_core", infer::base::blas_core_name()},
                         {"threads", infer::base::num_threads()},
                         {"prompt_tokens", FLAGS_prompt_tokens},
                         {"gen_tokens", FLAGS_gen_tokens},
@@ -119,14 +144,11 @@ int run(const std::string& path) {
                         {"decode_bytes_per_token", bytes_per_token},
                         {"decode_gb_per_s", decode_tps * bytes_per_token / 1e9}};
   // The host's read bandwidth says nothing about a GPU's, so it is measured for cpu runs only.
-  if (FLAGS_bandwidth_mib > 0 && options.device == infer::base::DeviceType::kCPU) {
-    const auto bw = infer::bench::measure_read_bandwidth(FLAGS_bandwidth_mib << 20);
-    out["read_gb_per_s"] = bw.median_gb_per_s;
-    out["decode_fraction_of_read_bandwidth"] =
-        decode_tps * bytes_per_token / 1e9 / bw.median_gb_per_s;
+  if (probe) {
+    out["read_gb_per_s"] = median(bandwidth);
+    out["decode_fraction_of_read_bandwidth"] = median(fraction);
     // Time per token beyond streaming the weights at the measured bandwidth.
-    out["overhead_ms_per_token"] =
-        (1.0 / decode_tps - bytes_per_token / (bw.median_gb_per_s * 1e9)) * 1e3;
+    out["overhead_ms_per_token"] = median(overhead_ms);
   }
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
@@ -136,7 +158,8 @@ int run(const std::string& path) {
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(
-      "usage: infer_bench MODEL.bin [--prompt_tokens N --gen_tokens M --threads T --device cpu|cuda]");
+      "usage: infer_bench MODEL.bin [--prompt_tokens N --gen_tokens M --threads T --device "
+      "cpu|cuda]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (argc != 2 || FLAGS_prompt_tokens < 1 || FLAGS_gen_tokens < 1 || FLAGS_repeats < 1) {
     std::fprintf(stderr, "%s\n", gflags::ProgramUsage());

@@ -1,11 +1,13 @@
 // Google Benchmark for libinfer's CPU kernels at real model shapes, next to a plain memory read
 // of the same size so that GEMV throughput can be quoted as a fraction of read bandwidth.
-//   build/bench/kernel_bench [--benchmark_filter=...] [--threads=N via INFER_THREADS]
+//   INFER_THREADS=2 build/bench/kernel_bench [--benchmark_filter=...]
+// BM_Matmul/DTYPE/M/N/K: DTYPE 0 f32, 1 f16, 2 bf16, 3 i8 (the label says which).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "infer/op/attention.h"
 #include "infer/op/matmul.h"
 #include "infer/tensor/tensor.h"
+#include "stored_weight.h"
 
 namespace {
 
@@ -33,13 +36,37 @@ Tensor random_tensor(infer::tensor::Shape shape) {
 // decode step, instead of from a cache that a single matrix would fit in.
 constexpr int64_t kColdBytes = int64_t(512) << 20;
 
-// out[m, n] = x[m, k] · w[n, k]ᵀ; args: m, n, k.
-void BM_MatmulF32(benchmark::State& state) {
-  const int64_t m = state.range(0), n = state.range(1), k = state.range(2);
-  const int64_t copies = std::max<int64_t>(1, kColdBytes / (n * k * int64_t(sizeof(float))));
+// The weight dtypes benchmarked, indexed by the first benchmark argument.
+constexpr DataType kDtypes[] = {DataType::kF32, DataType::kF16, DataType::kBF16, DataType::kI8};
+
+Tensor copy_of(const Tensor& t) {
+  if (t.empty()) return t;
+  Tensor c = Tensor::empty(t.shape(), t.dtype(), DeviceType::kCPU);
+  std::memcpy(c.raw_data(), t.raw_data(), t.bytes());
+  return c;
+}
+
+int64_t stored_bytes(const infer::op::Weight& w) {
+  return static_cast<int64_t>(w.data.bytes() + (w.scales.empty() ? 0 : w.scales.bytes()) +
+                              (w.offsets.empty() ? 0 : w.offsets.bytes()));
+}
+
+// out[m, n] = x[m, k] · w[n, k]ᵀ with w stored as kDtypes[dtype] (i8: asymmetric groups of 32,
+// the exporter's default); args: dtype, m, n, k. Bytes are the weight's stored bytes.
+void BM_Matmul(benchmark::State& state) {
+  const DataType dtype = kDtypes[state.range(0)];
+  const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
+  const Tensor values = random_tensor({n * k});
+  const infer::op::Weight first =
+      infer::test::reference::store(values.to_vector<float>(), n, k, dtype, DeviceType::kCPU,
+                                    /*asymmetric=*/true)
+          .weight;
+  const int64_t bytes = stored_bytes(first);
   std::vector<infer::op::Matmul> layers;
-  for (int64_t i = 0; i < copies; ++i)
-    layers.emplace_back(infer::op::Weight{random_tensor({n, k})});
+  for (int64_t i = 0; i < std::max<int64_t>(1, kColdBytes / bytes); ++i) {
+    layers.emplace_back(infer::op::Weight{copy_of(first.data), copy_of(first.scales),
+                                          first.group_size, copy_of(first.offsets)});
+  }
   Tensor x = random_tensor({m, k});
   Tensor out = Tensor::empty({m, n}, DataType::kF32, DeviceType::kCPU);
   size_t next = 0;
@@ -48,7 +75,8 @@ void BM_MatmulF32(benchmark::State& state) {
     next = (next + 1) % layers.size();
     benchmark::DoNotOptimize(out.data<float>());
   }
-  state.SetBytesProcessed(state.iterations() * n * k * int64_t(sizeof(float)));
+  state.SetLabel(infer::base::dtype_name(dtype));
+  state.SetBytesProcessed(state.iterations() * bytes);
   state.counters["GFLOP/s"] =
       benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate,
                          benchmark::Counter::kIs1000);
@@ -82,14 +110,19 @@ void BM_AttentionDecode(benchmark::State& state) {
                           int64_t(sizeof(float)));
 }
 
-// Qwen2.5-0.5B: dim 896, ffn 4864; SmolLM2-135M: dim 576, ffn 1536.
-BENCHMARK(BM_MatmulF32)
-    ->Args({1, 4864, 896})
-    ->Args({1, 896, 4864})
-    ->Args({1, 1536, 576})
-    ->Args({128, 4864, 896})
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+// Every matrix shape of Qwen2.5-0.5B (dim 896, kv 128, ffn 4864) and Llama-3.2-1B (dim 2048,
+// kv 512, ffn 8192), and SmolLM2-135M's up/gate (576 -> 1536), for each dtype: m = 1 is the
+// decode GEMV, m = 128 a prefill chunk.
+void MatmulShapes(benchmark::internal::Benchmark* b) {
+  const int64_t shapes[][2] = {{896, 896},  {128, 896},   {4864, 896},  {896, 4864}, {2048, 2048},
+                               {512, 2048}, {8192, 2048}, {2048, 8192}, {1536, 576}};
+  for (int64_t m : {1, 128}) {
+    for (int64_t dtype = 0; dtype < 4; ++dtype) {
+      for (const auto& s : shapes) b->Args({dtype, m, s[0], s[1]});
+    }
+  }
+}
+BENCHMARK(BM_Matmul)->Apply(MatmulShapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_ReadBandwidth)
     ->Arg(kColdBytes / sizeof(float))
     ->Unit(benchmark::kMicrosecond)

@@ -8,16 +8,21 @@
 
 namespace infer::bench {
 
-Bandwidth measure_read_bandwidth(int64_t bytes, int passes) {
-  const int64_t n = bytes / static_cast<int64_t>(sizeof(float));
-  std::vector<float> data(static_cast<size_t>(n));
+ReadBandwidthProbe::ReadBandwidthProbe(int64_t bytes)
+    : data_(static_cast<size_t>(bytes / static_cast<int64_t>(sizeof(float)))) {
+  const int64_t n = static_cast<int64_t>(data_.size());
+  float* data = data_.data();
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; ++i) data[i] = static_cast<float>(i & 1023);
+}
+
+Bandwidth ReadBandwidthProbe::measure(int passes) const {
+  const int64_t n = static_cast<int64_t>(data_.size());
   std::vector<double> rates;
   volatile float sink = 0;
   for (int p = 0; p < passes; ++p) {
     const auto start = std::chrono::steady_clock::now();
-    const float* src = data.data();
+    const float* src = data_.data();
     // Four independent sums per thread, so that the adds' latency does not cap the read rate.
     float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     const int64_t blocks = n / 64;

@@ -23,6 +23,7 @@ struct Scalar {
   static void store(float* p, F v) { *p = v; }
   static F set1(float v) { return v; }
   static F fma(F a, F b, F acc) { return a * b + acc; }
+  static F add(F a, F b) { return a + b; }
   static float sum(F a) { return a; }
 };
 
@@ -114,13 +115,12 @@ void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, in
     }
   }
   const float* sums = group_sums.data();
-  // Each thread streams one contiguous block of rows (a multiple of 4, for the 4-row kernels).
+  // Each thread streams one contiguous block of rows.
 #pragma omp parallel
   {
-    const int64_t threads = omp_get_num_threads();
-    const int64_t block = ((n + threads - 1) / threads + 3) / 4 * 4;
-    const int64_t begin = std::min<int64_t>(n, omp_get_thread_num() * block);
-    const int64_t end = std::min<int64_t>(n, begin + block);
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t begin = n * t / threads;
+    const int64_t end = n * (t + 1) / threads;
     if (begin < end) rows(w, x, sums, y, begin, end, k);
   }
 }

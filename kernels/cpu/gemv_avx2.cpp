@@ -17,6 +17,7 @@ struct Vec {
   static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
   static F set1(float v) { return _mm256_set1_ps(v); }
   static F fma(F a, F b, F acc) { return _mm256_fmadd_ps(a, b, acc); }
+  static F add(F a, F b) { return _mm256_add_ps(a, b); }
   static float sum(F a) {
     const __m128 half = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
     const __m128 pairs = _mm_add_ps(half, _mm_movehl_ps(half, half));

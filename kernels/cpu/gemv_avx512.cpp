@@ -17,6 +17,7 @@ struct Vec {
   static void store(float* p, F v) { _mm512_storeu_ps(p, v); }
   static F set1(float v) { return _mm512_set1_ps(v); }
   static F fma(F a, F b, F acc) { return _mm512_fmadd_ps(a, b, acc); }
+  static F add(F a, F b) { return _mm512_add_ps(a, b); }
   static float sum(F a) { return _mm512_reduce_add_ps(a); }
 };
 

@@ -8,6 +8,7 @@
 
 #include "../reference/quantize.h"
 #include "../reference/reference_ops.h"
+#include "../reference/stored_weight.h"
 #include "infer/kernels/registry.h"
 #include "infer/op/attention.h"
 #include "infer/op/elementwise.h"
@@ -57,40 +58,7 @@ OpCase matmul_case(int64_t m, int64_t n, int64_t k) {
           [=] { return reference::matmul(x, w, m, n, k); }, 1e-4f};
 }
 
-// A weight [rows, cols] stored as `dtype` on `device`, and the f32 values it stands for.
-struct StoredWeight {
-  op::Weight weight;
-  Vec values;
-};
-
-// i8 weights are quantised symmetrically unless `asymmetric` (per-group offsets).
-StoredWeight store(const Vec& w, int64_t rows, int64_t cols, DataType dtype, DeviceType device,
-                   bool asymmetric = false) {
-  constexpr int64_t kGroup = 32;
-  StoredWeight s;
-  auto raw = [&](const void* bytes, DataType t) {
-    Tensor tensor = Tensor::empty({rows, cols}, t, DeviceType::kCPU);
-    std::memcpy(tensor.raw_data(), bytes, tensor.bytes());
-    return tensor;
-  };
-  if (dtype == DataType::kF32) {
-    s = {op::Weight{Tensor::from_vector(w, {rows, cols})}, w};
-  } else if (dtype == DataType::kF16) {
-    const auto half = reference::to_f16(w);
-    s = {op::Weight{raw(half.data(), dtype)}, reference::from_f16(half)};
-  } else if (dtype == DataType::kBF16) {
-    const auto half = reference::to_bf16(w);
-    s = {op::Weight{raw(half.data(), dtype)}, reference::from_bf16(half)};
-  } else {
-    const auto q = reference::quantize_i8(w, rows, cols, kGroup, asymmetric);
-    s = {op::Weight{raw(q.values.data(), dtype),
-                    Tensor::from_vector(q.scales, {rows, cols / kGroup}), kGroup,
-                    asymmetric ? Tensor::from_vector(q.offsets, {rows, cols / kGroup}) : Tensor()},
-         reference::dequantize_i8(q, rows, cols, kGroup)};
-  }
-  if (device != DeviceType::kCPU) s.weight = s.weight.to(device);
-  return s;
-}
+using reference::store;
 
 // x · wᵀ with w stored as `dtype`; the reference multiplies by the values w stands for.
 OpCase matmul_stored_case(DataType dtype, int64_t m, int64_t n, int64_t k,

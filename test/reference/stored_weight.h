@@ -1,0 +1,23 @@
+#pragma once
+// A weight matrix in one of libinfer's stored dtypes, made from f32 values by the reference
+// conversions (test/reference/quantize.h): for kernel tests and kernel benchmarks.
+#include <cstdint>
+#include <vector>
+
+#include "infer/op/weight.h"
+
+namespace infer::test::reference {
+
+// The group size of i8 weights made here (the exporter's default).
+constexpr int64_t kStoredGroup = 32;
+
+struct StoredWeight {
+  op::Weight weight;          // [rows, cols] in the requested dtype
+  std::vector<float> values;  // what the stored weight stands for, as f32
+};
+
+// i8 weights are quantised symmetrically unless `asymmetric` (per-group offsets).
+StoredWeight store(const std::vector<float>& w, int64_t rows, int64_t cols, base::DataType dtype,
+                   base::DeviceType device, bool asymmetric = false);
+
+}  // namespace infer::test::reference
