@@ -97,31 +97,45 @@ DequantRowsFn dequant_rows_kernel(base::DataType dtype, base::CpuIsa isa) {
 
 void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, int64_t n,
           int64_t k) {
+  gemv_group(dtype, &w, x, &y, &n, 1, k);
+}
+
+void gemv_group(base::DataType dtype, const WeightRef* w, const float* x, float* const* ys,
+                const int64_t* n, int count, int64_t k) {
   const GemvRowsFn rows = gemv_rows_kernel(dtype, base::cpu_isa());
   if (rows == nullptr) {
     throw base::Unsupported(std::string("no ") + base::isa_name(base::cpu_isa()) +
                             " GEMV kernel for dtype " + base::dtype_name(dtype));
   }
   // Sums of x per group, for the offsets of asymmetric int8 (grow-only: nothing is allocated
-  // per token once the largest matrix has been seen).
+  // per token once the largest matrix has been seen). All weights of a group share x.
   static thread_local std::vector<float> group_sums;
-  if (dtype == base::DataType::kI8 && w.offsets != nullptr) {
-    const int64_t groups = k / w.group_size;
+  const WeightRef* with_offsets = nullptr;
+  for (int i = 0; i < count; ++i)
+    if (w[i].offsets != nullptr) with_offsets = &w[i];
+  if (dtype == base::DataType::kI8 && with_offsets != nullptr) {
+    const int64_t size = with_offsets->group_size, groups = k / size;
     if (static_cast<int64_t>(group_sums.size()) < groups) group_sums.resize(groups);
     for (int64_t g = 0; g < groups; ++g) {
       float s = 0;
-      for (int64_t c = g * w.group_size; c < (g + 1) * w.group_size; ++c) s += x[c];
+      for (int64_t c = g * size; c < (g + 1) * size; ++c) s += x[c];
       group_sums[g] = s;
     }
   }
   const float* sums = group_sums.data();
-  // Each thread streams one contiguous block of rows.
+  int64_t total = 0;
+  for (int i = 0; i < count; ++i) total += n[i];
+    // Each thread streams one contiguous block of the rows of all weights, taken in order.
 #pragma omp parallel
   {
     const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t begin = n * t / threads;
-    const int64_t end = n * (t + 1) / threads;
-    if (begin < end) rows(w, x, sums, y, begin, end, k);
+    const int64_t begin = total * t / threads, end = total * (t + 1) / threads;
+    int64_t first_row = 0;  // of weight i, in the concatenation
+    for (int i = 0; i < count && first_row < end; first_row += n[i], ++i) {
+      const int64_t from = std::max(begin, first_row) - first_row;
+      const int64_t to = std::min(end, first_row + n[i]) - first_row;
+      if (from < to) rows(w[i], x, sums, ys[i], from, to, k);
+    }
   }
 }
 

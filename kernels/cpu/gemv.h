@@ -35,4 +35,9 @@ const IsaKernels& avx512_kernels();
 // y = W x for m == 1 on the current thread pool, with the kernel for base::cpu_isa().
 void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, int64_t n, int64_t k);
 
+// ys[i] = W_i x for `count` weights of one dtype and k columns sharing x, in one parallel
+// region: the rows of all of them are split evenly among the threads.
+void gemv_group(base::DataType dtype, const WeightRef* w, const float* x, float* const* ys,
+                const int64_t* n, int count, int64_t k);
+
 }  // namespace infer::kernels::cpu

@@ -31,6 +31,8 @@ const char* op_name(OpKind op) {
       return "argmax";
     case OpKind::kBiasAdd:
       return "bias_add";
+    case OpKind::kMatmulGroup:
+      return "matmul_group";
   }
   return "invalid";
 }

@@ -129,16 +129,16 @@ Model::Model(WeightsFile weights, const LoadOptions& options)
     const std::string p = "layers." + std::to_string(l) + ".";
     blocks_.push_back(Block{
         op::RmsNorm(w.get(p + "attn_norm.weight", {c.dim}), c.norm_eps),
-        op::Matmul(w.get_weight(p + "attn.q.weight", {q_dim, c.dim}),
-                   bias(p + "attn.q.bias", q_dim)),
-        op::Matmul(w.get_weight(p + "attn.k.weight", {kv_dim, c.dim}),
-                   bias(p + "attn.k.bias", kv_dim)),
-        op::Matmul(w.get_weight(p + "attn.v.weight", {kv_dim, c.dim}),
-                   bias(p + "attn.v.bias", kv_dim)),
+        op::MatmulGroup({op::Matmul(w.get_weight(p + "attn.q.weight", {q_dim, c.dim}),
+                                    bias(p + "attn.q.bias", q_dim)),
+                         op::Matmul(w.get_weight(p + "attn.k.weight", {kv_dim, c.dim}),
+                                    bias(p + "attn.k.bias", kv_dim)),
+                         op::Matmul(w.get_weight(p + "attn.v.weight", {kv_dim, c.dim}),
+                                    bias(p + "attn.v.bias", kv_dim))}),
         op::Matmul(w.get_weight(p + "attn.o.weight", {c.dim, q_dim})),
         op::RmsNorm(w.get(p + "ffn_norm.weight", {c.dim}), c.norm_eps),
-        op::Matmul(w.get_weight(p + "mlp.gate.weight", {c.hidden_dim, c.dim})),
-        op::Matmul(w.get_weight(p + "mlp.up.weight", {c.hidden_dim, c.dim})),
+        op::MatmulGroup({op::Matmul(w.get_weight(p + "mlp.gate.weight", {c.hidden_dim, c.dim})),
+                         op::Matmul(w.get_weight(p + "mlp.up.weight", {c.hidden_dim, c.dim}))}),
         op::Matmul(w.get_weight(p + "mlp.down.weight", {c.dim, c.hidden_dim})),
     });
   }
@@ -227,9 +227,7 @@ void Model::forward_chunk(InferenceState& s, const int32_t* tokens, int64_t n_to
     Tensor v = s.v_cache_[l].rows(start, start + n_tokens);
 
     b.attn_norm.forward(ctx, x, xn);
-    b.q.forward(ctx, xn, q);
-    b.k.forward(ctx, xn, k);
-    b.v.forward(ctx, xn, v);
+    b.qkv.forward(ctx, xn, {&q, &k, &v});
     rope_.forward(ctx, q, c.n_heads, start);
     rope_.forward(ctx, k, c.n_kv_heads, start);
     attention_.forward(ctx, q, s.k_cache_[l], s.v_cache_[l], attn, start);
@@ -237,8 +235,7 @@ void Model::forward_chunk(InferenceState& s, const int32_t* tokens, int64_t n_to
     add_.forward(ctx, x, proj, x);
 
     b.ffn_norm.forward(ctx, x, xn);
-    b.gate.forward(ctx, xn, gate);
-    b.up.forward(ctx, xn, up);
+    b.gate_up.forward(ctx, xn, {&gate, &up});
     swiglu_.forward(ctx, gate, up, gate);
     b.down.forward(ctx, gate, proj);
     add_.forward(ctx, x, proj, x);

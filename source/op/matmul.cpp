@@ -23,7 +23,13 @@ void Matmul::forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
   CHECK_EQ(x.numel(), m * in_features()) << tensor::shape_str(x.shape());
   CHECK_EQ(out.numel(), m * out_features()) << tensor::shape_str(out.shape());
   kernel_(ctx, x.data<float>(), weight_.ref(), out.data<float>(), m, out_features(), in_features());
-  if (bias_) bias_kernel_(ctx, out.data<float>(), bias_->data<float>(), m, out_features());
+  add_bias(ctx, out);
+}
+
+void Matmul::add_bias(const kernels::KernelContext& ctx, tensor::Tensor& out) const {
+  if (bias_)
+    bias_kernel_(ctx, out.data<float>(), bias_->data<float>(), out.numel() / out_features(),
+                 out_features());
 }
 
 }  // namespace infer::op

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 
 #include <cstring>
@@ -14,6 +15,7 @@
 #include "infer/op/elementwise.h"
 #include "infer/op/embedding.h"
 #include "infer/op/matmul.h"
+#include "infer/op/matmul_group.h"
 #include "infer/op/rmsnorm.h"
 #include "infer/op/rope.h"
 
@@ -75,6 +77,53 @@ OpCase matmul_stored_case(DataType dtype, int64_t m, int64_t n, int64_t k,
           [=] {
             return reference::matmul(x, store(w, n, k, dtype, DeviceType::kCPU, asymmetric).values,
                                      m, n, k);
+          },
+          1e-4f};
+}
+
+// A MatmulGroup of three weights sharing x (as q/k/v), the second with a bias; outputs
+// concatenated. Decode (m = 1) takes the fused kernel where the device has one; `mixed` stores the
+// last weight as f32 so that the group must fall back to one matmul at a time.
+OpCase matmul_group_case(DataType dtype, int64_t m, bool asymmetric = false, bool mixed = false) {
+  constexpr int64_t k = 96;
+  const int64_t n[3] = {40, 17, 23};
+  const Vec x = random_vec(m * k, 31), bias = random_vec(n[1], 32);
+  std::vector<Vec> w;
+  for (int i = 0; i < 3; ++i) w.push_back(random_vec(n[i] * k, 33 + i));
+  auto dtype_of = [=](int i) { return mixed && i == 2 ? DataType::kF32 : dtype; };
+  return {std::string("matmul_group_") + base::dtype_name(dtype) + (asymmetric ? "_asym" : "") +
+              (mixed ? "_mixed_" : "_") + std::to_string(m),
+          [=](DeviceType d) {
+            std::vector<op::Matmul> members;
+            for (int i = 0; i < 3; ++i) {
+              std::optional<Tensor> b;
+              if (i == 1) b = on(d, bias, {n[1]});
+              members.emplace_back(store(w[i], n[i], k, dtype_of(i), d, asymmetric).weight, b);
+            }
+            op::MatmulGroup group(std::move(members));
+            Tensor o0 = empty_on(d, {m, n[0]}), o1 = empty_on(d, {m, n[1]}),
+                   o2 = empty_on(d, {m, n[2]});
+            group.forward(kCtx, on(d, x, {m, k}), {&o0, &o1, &o2});
+            Vec out;
+            for (const Tensor* o : {&o0, &o1, &o2}) {
+              const Vec part = o->to_vector<float>();
+              out.insert(out.end(), part.begin(), part.end());
+            }
+            return out;
+          },
+          [=] {
+            Vec out;
+            for (int i = 0; i < 3; ++i) {
+              Vec part = reference::matmul(
+                  x, store(w[i], n[i], k, dtype_of(i), DeviceType::kCPU, asymmetric).values, m,
+                  n[i], k);
+              if (i == 1) {
+                for (int64_t r = 0; r < m; ++r)
+                  for (int64_t c = 0; c < n[1]; ++c) part[r * n[1] + c] += bias[c];
+              }
+              out.insert(out.end(), part.begin(), part.end());
+            }
+            return out;
           },
           1e-4f};
 }
@@ -293,6 +342,13 @@ const std::vector<OpCase>& all_op_cases() {
       matmul_stored_case(DataType::kI8, 20, 50, 96, /*asymmetric=*/true),
       embedding_stored_case(DataType::kI8, 64, 32, 9, /*asymmetric=*/true),
       matmul_bias_case(9, 96, 64),
+      matmul_group_case(DataType::kF32, 1),
+      matmul_group_case(DataType::kF32, 5),
+      matmul_group_case(DataType::kF16, 1),
+      matmul_group_case(DataType::kBF16, 1),
+      matmul_group_case(DataType::kI8, 1),
+      matmul_group_case(DataType::kI8, 1, /*asymmetric=*/true),
+      matmul_group_case(DataType::kF16, 1, /*asymmetric=*/false, /*mixed=*/true),
       rmsnorm_case(1, 128),
       rmsnorm_case(5, 1000),
       embedding_case(2048, 128, 3),

@@ -20,6 +20,7 @@ enum class OpKind : uint8_t {
   kSoftmax,
   kArgmax,
   kBiasAdd,
+  kMatmulGroup,
 };
 
 const char* op_name(OpKind op);
@@ -64,6 +65,14 @@ struct RopeOp {
   using Fn = void (*)(const KernelContext&, float* x, int64_t n_tokens, int64_t n_heads,
                       int64_t head_dim, int64_t row_stride, int64_t start_pos, const float* cos,
                       const float* sin);
+};
+
+// outs[i][0, :n[i]] = x[0, :] · w[i]ᵀ for `count` weights of one dtype that share the input x
+// (q/k/v, gate/up) at batch 1: one pass over all of them, one fork/join instead of `count`.
+struct MatmulGroupOp {
+  static constexpr OpKind kKind = OpKind::kMatmulGroup;
+  using Fn = void (*)(const KernelContext&, const float* x, const WeightRef* w, float* const* outs,
+                      const int64_t* n, int count, int64_t k);
 };
 
 // Causal GQA attention for n_tokens queries at positions start_pos.. over a KV cache that already

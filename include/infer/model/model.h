@@ -15,6 +15,7 @@
 #include "infer/op/elementwise.h"
 #include "infer/op/embedding.h"
 #include "infer/op/matmul.h"
+#include "infer/op/matmul_group.h"
 #include "infer/op/rmsnorm.h"
 #include "infer/op/rope.h"
 
@@ -55,9 +56,11 @@ class Model {
  private:
   struct Block {
     op::RmsNorm attn_norm;
-    op::Matmul q, k, v, o;
+    op::MatmulGroup qkv;  // q, k, v
+    op::Matmul o;
     op::RmsNorm ffn_norm;
-    op::Matmul gate, up, down;
+    op::MatmulGroup gate_up;  // gate, up
+    op::Matmul down;
   };
 
   Model(WeightsFile weights, const LoadOptions& options);

@@ -15,6 +15,9 @@ class Matmul {
   // x: [m, in] f32; out: [m, out] f32 (may be a view, e.g. rows of the KV cache).
   void forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
                tensor::Tensor& out) const;
+  // out += bias (no-op without one); `forward` does this itself.
+  void add_bias(const kernels::KernelContext& ctx, tensor::Tensor& out) const;
+  const Weight& weight() const { return weight_; }
   int64_t in_features() const { return weight_.data.dim(1); }
   int64_t out_features() const { return weight_.data.dim(0); }
 
