@@ -95,6 +95,17 @@ DequantRowsFn dequant_rows_kernel(base::DataType dtype, base::CpuIsa isa) {
   }
 }
 
+GemmRowsFn gemm_rows_kernel(base::CpuIsa isa) { return kernels_for(isa).gemm_rows; }
+
+void gemm(GemmRowsFn gemm, const float* x, int64_t m, const float* w, int64_t n, int64_t k,
+          float* out) {
+  // Blocks of 64 weight rows: enough work per block for the threads to stay balanced.
+  constexpr int64_t kBlockRows = 64;
+#pragma omp parallel for schedule(static)
+  for (int64_t r0 = 0; r0 < n; r0 += kBlockRows)
+    gemm(x, m, w + r0 * k, std::min(kBlockRows, n - r0), k, out + r0, n);
+}
+
 void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, int64_t n,
           int64_t k) {
   gemv_group(dtype, &w, x, &y, &n, 1, k);

@@ -23,17 +23,31 @@ using DequantRowsFn = void (*)(const WeightRef& w, int64_t begin, int64_t end, i
 GemvRowsFn gemv_rows_kernel(base::DataType dtype, base::CpuIsa isa);
 DequantRowsFn dequant_rows_kernel(base::DataType dtype, base::CpuIsa isa);
 
+// out[i * ldo + j] = x[i, :] · w[j, :] for i < m, j < rows: a block of the prefill GEMM, with
+// `rows` f32 weight rows of length k.
+using GemmRowsFn = void (*)(const float* x, int64_t m, const float* w, int64_t rows, int64_t k,
+                            float* out, int64_t ldo);
+
 // One instruction set's kernels; each table is defined in a file compiled for its set.
 struct IsaKernels {
   GemvRowsFn gemv_f32, gemv_f16, gemv_bf16, gemv_i8;
   DequantRowsFn rows_f16, rows_bf16, rows_i8;
+  GemmRowsFn gemm_rows = nullptr;  // null: the prefill GEMM goes to OpenBLAS
 };
+// nullptr when `isa` has no prefill GEMM of its own.
+GemmRowsFn gemm_rows_kernel(base::CpuIsa isa);
+
 const IsaKernels& generic_kernels();
 const IsaKernels& avx2_kernels();
 const IsaKernels& avx512_kernels();
 
 // y = W x for m == 1 on the current thread pool, with the kernel for base::cpu_isa().
 void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, int64_t n, int64_t k);
+
+// out[m, n] = x[m, k] · w[n, k]ᵀ for f32 rows with `gemm`, blocks of rows of w split among the
+// threads of the pool.
+void gemm(GemmRowsFn gemm, const float* x, int64_t m, const float* w, int64_t n, int64_t k,
+          float* out);
 
 // ys[i] = W_i x for `count` weights of one dtype and k columns sharing x, in one parallel
 // region: the rows of all of them are split evenly among the threads.

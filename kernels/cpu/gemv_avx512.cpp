@@ -2,6 +2,13 @@
 // instruction sets enabled and only runs where base::cpu_isa() says the CPU has them.
 #include <immintrin.h>
 
+// GCC 12 reports the _mm*_undefined_* operands inside its own AVX-512 intrinsics as
+// uninitialised once they are inlined into the GEMM block (GCC bug 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
+#include "gemm_simd.h"
 #include "gemv.h"
 #include "gemv_simd.h"
 
@@ -48,7 +55,12 @@ using K = simd::Kernels<Vec, WidenF16, WidenBF16, WidenI8, WidenF16One>;
 }  // namespace
 
 const IsaKernels& avx512_kernels() {
-  static const IsaKernels kernels = simd::table<K>();
+  static const IsaKernels kernels = [] {
+    IsaKernels k = simd::table<K>();
+    // 6 rows of x by 4 weight rows: 24 of the 32 vector registers accumulate.
+    k.gemm_rows = simd::gemm_rows<Vec, 6, 4>;
+    return k;
+  }();
   return kernels;
 }
 

@@ -17,6 +17,10 @@ void matmul_f32_cpu(const KernelContext&, const float* x, const WeightRef& weigh
     cpu::gemv(base::DataType::kF32, weight, x, out, n, k);
     return;
   }
+  if (const cpu::GemmRowsFn gemm = cpu::gemm_rows_kernel(base::cpu_isa())) {
+    cpu::gemm(gemm, x, m, static_cast<const float*>(weight.data), n, k, out);
+    return;
+  }
   const void* w = weight.data;
   // Armadillo's wrapping constructors take non-const pointers but only read through them here.
   const arma::fmat w_t(static_cast<float*>(const_cast<void*>(w)), k, n, /*copy_aux_mem=*/false,

@@ -25,6 +25,21 @@ void matmul_dequant_cpu(const KernelContext&, const float* x, const WeightRef& w
     return;
   }
   const cpu::DequantRowsFn dequant = cpu::dequant_rows_kernel(kType, base::cpu_isa());
+  if (const cpu::GemmRowsFn gemm = cpu::gemm_rows_kernel(base::cpu_isa())) {
+#pragma omp parallel
+    {
+      // Nothing per token: each thread's tile is kept, and grows only for a larger matrix.
+      static thread_local std::vector<float> tile;
+      if (tile.size() < static_cast<size_t>(kTileRows * k)) tile.resize(kTileRows * k);
+#pragma omp for schedule(static)
+      for (int64_t r0 = 0; r0 < n; r0 += kTileRows) {
+        const int64_t rows = std::min(kTileRows, n - r0);
+        dequant(w, r0, r0 + rows, k, tile.data());
+        gemm(x, m, tile.data(), rows, k, out + r0, n);
+      }
+    }
+    return;
+  }
   const arma::fmat x_t(const_cast<float*>(x), k, m, /*copy_aux_mem=*/false, /*strict=*/true);
   arma::fmat out_t(out, n, m, /*copy_aux_mem=*/false, /*strict=*/true);
 #pragma omp parallel
