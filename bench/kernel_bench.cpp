@@ -15,6 +15,7 @@
 #include "infer/op/attention.h"
 #include "infer/op/matmul.h"
 #include "infer/tensor/tensor.h"
+#include "membw.h"
 #include "stored_weight.h"
 
 namespace {
@@ -82,18 +83,11 @@ void BM_Matmul(benchmark::State& state) {
                          benchmark::Counter::kIs1000);
 }
 
-// Sums a float array of n_floats with all threads: the read-bandwidth reference.
+// The read-bandwidth reference: bench/membw's loop (the one infer_bench uses) over n floats.
 void BM_ReadBandwidth(benchmark::State& state) {
-  const int64_t n = state.range(0);
-  Tensor t = random_tensor({n});
-  const float* p = t.data<float>();
-  for (auto _ : state) {
-    float total = 0;
-#pragma omp parallel for simd reduction(+ : total)
-    for (int64_t i = 0; i < n; ++i) total += p[i];
-    benchmark::DoNotOptimize(total);
-  }
-  state.SetBytesProcessed(state.iterations() * n * int64_t(sizeof(float)));
+  const infer::bench::ReadBandwidthProbe probe(state.range(0) * int64_t(sizeof(float)));
+  for (auto _ : state) benchmark::DoNotOptimize(probe.measure(1).median_gb_per_s);
+  state.SetBytesProcessed(state.iterations() * state.range(0) * int64_t(sizeof(float)));
 }
 
 // One decode step of attention: args: context length, n_heads, n_kv_heads, head_dim.
