@@ -340,6 +340,11 @@ const std::vector<OpCase>& all_op_cases() {
       matmul_stored_case(DataType::kF16, 1, 37, 40),
       matmul_stored_case(DataType::kBF16, 1, 37, 40),
       matmul_stored_case(DataType::kI8, 20, 50, 96, /*asymmetric=*/true),
+      // Prefill GEMM tails: rows of x not a multiple of 6, weight rows not a multiple of 4,
+      // columns not a multiple of the SIMD width.
+      matmul_case(7, 37, 40),
+      matmul_stored_case(DataType::kBF16, 9, 37, 40),
+      matmul_case(13, 50, 1100),  // k split into two ranges
       embedding_stored_case(DataType::kI8, 64, 32, 9, /*asymmetric=*/true),
       matmul_bias_case(9, 96, 64),
       matmul_group_case(DataType::kF32, 1),
