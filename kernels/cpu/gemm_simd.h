@@ -1,73 +1,100 @@
 #pragma once
-// The prefill GEMM out[m, n] = x[m, k] · w[n, k]ᵀ on f32 rows, written against the vector
-// interface of gemv_simd.h and instantiated in the AVX-512 file. Both operands are read along k
-// as stored (no packing): a block of kMr rows of x times kNr rows of w keeps kMr × kNr vector
-// accumulators and reduces each to one float at the end of the k range. Include only from the
-// per-ISA files.
+// The prefill GEMM out[m, n] = x[m, k] · w[n, k]ᵀ, written once against an operand interface G
+// and instantiated in the AVX-512 files. w is read along k as stored (no packing), x in G's row
+// layout: a block of Mr rows of x times Nr rows of w keeps Mr × Nr vector accumulators and
+// reduces each to one float at the end of the k range. Include only from the per-ISA files.
+//
+// G provides: XElem and WElem (element types of x and w), kStep (elements of k per step, which
+// k ranges are multiples of), XIn and In (one step of x and of w), Acc (a vector of f32 sums),
+// x_stride(k) (elements per row of x), zero(), load_x(x_row, c), load_w(w_row, c),
+// madd(x, w, acc) (acc plus the products of one step), sum(Acc), and product(x_row, w_row, c)
+// (the one product at column c, for the tail of k).
 #include <algorithm>
 #include <cstdint>
 
 namespace infer::kernels::cpu::simd {
 
-// out[i * ldo + j] (+)= sum over c in [k0, k1) of x[i * k + c] * w[j * k + c], i < Mr, j < Nr.
-template <class V, int Mr, int Nr>
-inline void dot_block(const float* x, const float* w, int64_t k, int64_t k0, int64_t k1, float* out,
-                      int64_t ldo, bool accumulate) {
-  constexpr int64_t kLanes = V::kLanes;
-  typename V::F acc[Mr][Nr];
+// The f32 operands of G for a GEMV vector interface V (gemv_simd.h): rows of x as given.
+template <class V>
+struct F32Operands {
+  using XElem = float;
+  using WElem = float;
+  using XIn = typename V::F;
+  using In = typename V::F;
+  using Acc = typename V::F;
+  static constexpr int64_t kStep = V::kLanes;
+  static int64_t x_stride(int64_t k) { return k; }
+  static Acc zero() { return V::zero(); }
+  static XIn load_x(const float* row, int64_t c) { return V::load(row + c); }
+  static In load_w(const float* row, int64_t c) { return V::load(row + c); }
+  static Acc madd(XIn x, In w, Acc acc) { return V::fma(x, w, acc); }
+  static float sum(Acc a) { return V::sum(a); }
+  static float product(const float* x, const float* w, int64_t c) { return x[c] * w[c]; }
+};
+
+// out[i * ldo + j] (+)= sum over c in [k0, k1) of x_i[c] * w[j * k + c], i < Mr, j < Nr, where
+// x_i is the row of x at x + i * ldx.
+template <class G, int Mr, int Nr>
+inline void dot_block(const typename G::XElem* x, int64_t ldx, const typename G::WElem* w,
+                      int64_t k, int64_t k0, int64_t k1, float* out, int64_t ldo, bool accumulate) {
+  typename G::Acc acc[Mr][Nr];
 #pragma GCC unroll 8
   for (int i = 0; i < Mr; ++i)
 #pragma GCC unroll 8
-    for (int j = 0; j < Nr; ++j) acc[i][j] = V::zero();
+    for (int j = 0; j < Nr; ++j) acc[i][j] = G::zero();
   int64_t c = k0;
-  for (; c + kLanes <= k1; c += kLanes) {
-    typename V::F wv[Nr];
+  for (; c + G::kStep <= k1; c += G::kStep) {
+    typename G::In wv[Nr];
 #pragma GCC unroll 8
-    for (int j = 0; j < Nr; ++j) wv[j] = V::load(w + j * k + c);
+    for (int j = 0; j < Nr; ++j) wv[j] = G::load_w(w + j * k, c);
 #pragma GCC unroll 8
     for (int i = 0; i < Mr; ++i) {
-      const typename V::F xv = V::load(x + i * k + c);
+      const typename G::XIn xv = G::load_x(x + i * ldx, c);
 #pragma GCC unroll 8
-      for (int j = 0; j < Nr; ++j) acc[i][j] = V::fma(xv, wv[j], acc[i][j]);
+      for (int j = 0; j < Nr; ++j) acc[i][j] = G::madd(xv, wv[j], acc[i][j]);
     }
   }
   for (int i = 0; i < Mr; ++i) {
     for (int j = 0; j < Nr; ++j) {
-      float s = V::sum(acc[i][j]);
-      for (int64_t t = c; t < k1; ++t) s += x[i * k + t] * w[j * k + t];
+      float s = G::sum(acc[i][j]);
+      for (int64_t t = c; t < k1; ++t) s += G::product(x + i * ldx, w + j * k, t);
       out[i * ldo + j] = accumulate ? out[i * ldo + j] + s : s;
     }
   }
 }
 
-template <class V, int Mr, int Nr>
-inline void dot_block_upto(int mr, int nr, const float* x, const float* w, int64_t k, int64_t k0,
-                           int64_t k1, float* out, int64_t ldo, bool accumulate) {
+template <class G, int Mr, int Nr>
+inline void dot_block_upto(int mr, int nr, const typename G::XElem* x, int64_t ldx,
+                           const typename G::WElem* w, int64_t k, int64_t k0, int64_t k1,
+                           float* out, int64_t ldo, bool accumulate) {
   if constexpr (Mr > 0 && Nr > 0) {
-    if (mr == Mr && nr == Nr) return dot_block<V, Mr, Nr>(x, w, k, k0, k1, out, ldo, accumulate);
+    if (mr == Mr && nr == Nr)
+      return dot_block<G, Mr, Nr>(x, ldx, w, k, k0, k1, out, ldo, accumulate);
     if (nr < Nr)
-      return dot_block_upto<V, Mr, Nr - 1>(mr, nr, x, w, k, k0, k1, out, ldo, accumulate);
-    return dot_block_upto<V, Mr - 1, Nr>(mr, nr, x, w, k, k0, k1, out, ldo, accumulate);
+      return dot_block_upto<G, Mr, Nr - 1>(mr, nr, x, ldx, w, k, k0, k1, out, ldo, accumulate);
+    return dot_block_upto<G, Mr - 1, Nr>(mr, nr, x, ldx, w, k, k0, k1, out, ldo, accumulate);
   }
 }
 
-// out[i * ldo + j] = x[i, :] · w[j, :] for i < m, j < rows; w is `rows` f32 rows of length k
-// (a weight's rows in place, or a dequantised tile of them). k is split into ranges of at most
-// about 1024 so that kMr rows of x and kNr rows of w stay in L1 while a block is summed.
-template <class V, int Mr, int Nr>
-inline void gemm_rows(const float* x, int64_t m, const float* w, int64_t rows, int64_t k,
-                      float* out, int64_t ldo) {
+// out[i * ldo + j] = x_i · w[j, :] for i < m, j < rows; x holds m rows in G's layout, w `rows`
+// rows of length k (a weight's rows in place, or a dequantised tile of them). k is split into
+// ranges of at most about 1024 so that Mr rows of x and Nr rows of w stay in L1 while a block is
+// summed.
+template <class G, int Mr, int Nr>
+inline void gemm_rows(const typename G::XElem* x, int64_t m, const typename G::WElem* w,
+                      int64_t rows, int64_t k, float* out, int64_t ldo) {
   constexpr int64_t kMaxRange = 1024;
+  const int64_t ldx = G::x_stride(k);
   const int64_t ranges = (k + kMaxRange - 1) / kMaxRange;
-  const int64_t range = ((k + ranges - 1) / ranges + V::kLanes - 1) / V::kLanes * V::kLanes;
+  const int64_t range = ((k + ranges - 1) / ranges + G::kStep - 1) / G::kStep * G::kStep;
   for (int64_t k0 = 0; k0 < k; k0 += range) {
     const int64_t k1 = std::min(k, k0 + range);
     for (int64_t i = 0; i < m; i += Mr) {
       const int mr = static_cast<int>(std::min<int64_t>(Mr, m - i));
       for (int64_t j = 0; j < rows; j += Nr) {
         const int nr = static_cast<int>(std::min<int64_t>(Nr, rows - j));
-        dot_block_upto<V, Mr, Nr>(mr, nr, x + i * k, w + j * k, k, k0, k1, out + i * ldo + j, ldo,
-                                  k0 > 0);
+        dot_block_upto<G, Mr, Nr>(mr, nr, x + i * ldx, ldx, w + j * k, k, k0, k1, out + i * ldo + j,
+                                  ldo, k0 > 0);
       }
     }
   }

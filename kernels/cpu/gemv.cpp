@@ -53,6 +53,8 @@ namespace {
 
 const IsaKernels& kernels_for(base::CpuIsa isa) {
   switch (isa) {
+    case base::CpuIsa::kAvx512Bf16:
+      return avx512_bf16_kernels();
     case base::CpuIsa::kAvx512:
       return avx512_kernels();
     case base::CpuIsa::kAvx2:
@@ -96,14 +98,39 @@ DequantRowsFn dequant_rows_kernel(base::DataType dtype, base::CpuIsa isa) {
 }
 
 GemmRowsFn gemm_rows_kernel(base::CpuIsa isa) { return kernels_for(isa).gemm_rows; }
+GemmBf16Fn gemm_bf16_kernel(base::CpuIsa isa) { return kernels_for(isa).gemm_bf16; }
+SplitBf16Fn split_bf16_kernel(base::CpuIsa isa) { return kernels_for(isa).split_bf16; }
 
-void gemm(GemmRowsFn gemm, const float* x, int64_t m, const float* w, int64_t n, int64_t k,
-          float* out) {
-  // Blocks of 64 weight rows: enough work per block for the threads to stay balanced.
+namespace {
+
+// Blocks of 64 weight rows: enough work per block for the threads to stay balanced.
+template <class Fn, class T>
+void gemm_in_row_blocks(Fn gemm, const T* x, int64_t m, const T* w, int64_t n, int64_t k,
+                        float* out) {
   constexpr int64_t kBlockRows = 64;
 #pragma omp parallel for schedule(static)
   for (int64_t r0 = 0; r0 < n; r0 += kBlockRows)
     gemm(x, m, w + r0 * k, std::min(kBlockRows, n - r0), k, out + r0, n);
+}
+
+}  // namespace
+
+void gemm(GemmRowsFn gemm, const float* x, int64_t m, const float* w, int64_t n, int64_t k,
+          float* out) {
+  gemm_in_row_blocks(gemm, x, m, w, n, k, out);
+}
+
+void split_bf16(SplitBf16Fn split, const float* x, int64_t m, int64_t k, uint16_t* pairs) {
+#pragma omp parallel
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    split(x, m * t / threads, m * (t + 1) / threads, k, pairs);
+  }
+}
+
+void gemm_bf16(GemmBf16Fn gemm, const uint16_t* x_pairs, int64_t m, const uint16_t* w, int64_t n,
+               int64_t k, float* out) {
+  gemm_in_row_blocks(gemm, x_pairs, m, w, n, k, out);
 }
 
 void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, int64_t n,

@@ -58,7 +58,7 @@ const IsaKernels& avx512_kernels() {
   static const IsaKernels kernels = [] {
     IsaKernels k = simd::table<K>();
     // 6 rows of x by 4 weight rows: 24 of the 32 vector registers accumulate.
-    k.gemm_rows = simd::gemm_rows<Vec, 6, 4>;
+    k.gemm_rows = simd::gemm_rows<simd::F32Operands<Vec>, 6, 4>;
     return k;
   }();
   return kernels;

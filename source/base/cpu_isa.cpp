@@ -22,36 +22,43 @@ const char* isa_name(CpuIsa isa) {
       return "avx2";
     case CpuIsa::kAvx512:
       return "avx512";
+    case CpuIsa::kAvx512Bf16:
+      return "avx512_bf16";
   }
   return "unknown";
 }
 
 CpuIsa parse_isa(const std::string& name) {
-  for (CpuIsa isa : {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512})
+  for (CpuIsa isa : kAllIsas)
     if (name == isa_name(isa)) return isa;
-  throw InvalidArgument("unknown instruction set '" + name + "' (generic, avx2, avx512)");
+  throw InvalidArgument("unknown instruction set '" + name +
+                        "' (generic, avx2, avx512, avx512_bf16)");
 }
 
 bool isa_supported(CpuIsa isa) {
   __builtin_cpu_init();
   const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                     __builtin_cpu_supports("f16c");
+  const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
+                      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
   switch (isa) {
     case CpuIsa::kGeneric:
       return true;
     case CpuIsa::kAvx2:
       return avx2;
     case CpuIsa::kAvx512:
-      return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512vl");
+      return avx512;
+    case CpuIsa::kAvx512Bf16:
+      return avx512 && __builtin_cpu_supports("avx512bf16");
   }
   return false;
 }
 
 CpuIsa best_supported_isa() {
-  for (CpuIsa isa : {CpuIsa::kAvx512, CpuIsa::kAvx2})
-    if (isa_supported(isa)) return isa;
-  return CpuIsa::kGeneric;
+  CpuIsa best = CpuIsa::kGeneric;
+  for (CpuIsa isa : kAllIsas)
+    if (isa_supported(isa)) best = isa;
+  return best;
 }
 
 void set_cpu_isa(CpuIsa isa) {

@@ -245,7 +245,7 @@ def test_stop_strings():
 def test_every_instruction_set_gives_the_same_greedy_text():
     int8 = os.path.join(MODEL_DIR, "story-int8.bin")  # int8 decode runs the per-ISA GEMV kernels
     outputs = set()
-    for isa in ("generic", "avx2", "avx512"):
+    for isa in ("generic", "avx2", "avx512", "avx512_bf16"):
         result = subprocess.run([BINARY, int8, STORY_TOKENIZER, "--max_new_tokens", "30"], capture_output=True,
                                 text=True, timeout=60, env={**os.environ, "INFER_ISA": isa})
         if result.returncode != 0 and "does not support" in result.stderr:
@@ -255,4 +255,4 @@ def test_every_instruction_set_gives_the_same_greedy_text():
     assert len(outputs) == 1
     bad = subprocess.run([BINARY, STORY_BIN, STORY_TOKENIZER], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "INFER_ISA": "sse9"})
-    expect_error(bad, "INFER_ISA=sse9: unknown instruction set 'sse9' (generic, avx2, avx512)")
+    expect_error(bad, "INFER_ISA=sse9: unknown instruction set 'sse9' (generic, avx2, avx512, avx512_bf16)")

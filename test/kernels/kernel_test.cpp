@@ -18,7 +18,7 @@ TEST_P(OpTest, CpuMatchesReference) {
   // Every instruction-set path this CPU can run (INFER_ISA picks one for whole-model tests).
   const base::CpuIsa chosen = base::cpu_isa();
   const OpCase& c = op_case();
-  for (base::CpuIsa isa : {base::CpuIsa::kGeneric, base::CpuIsa::kAvx2, base::CpuIsa::kAvx512}) {
+  for (base::CpuIsa isa : base::kAllIsas) {
     if (!base::isa_supported(isa)) continue;
     base::set_cpu_isa(isa);
     EXPECT_LE(max_rel_diff(c.run(base::DeviceType::kCPU), c.reference()), c.tolerance)

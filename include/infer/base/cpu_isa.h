@@ -1,19 +1,24 @@
 #pragma once
 // Which SIMD instruction set the CPU kernels use. The best one the CPU supports is chosen at run
-// time; the environment variable INFER_ISA (generic, avx2, avx512) or set_cpu_isa() picks a
-// lower one, so that tests can cover every path on one machine.
+// time; the environment variable INFER_ISA (generic, avx2, avx512, avx512_bf16) or set_cpu_isa()
+// picks a lower one, so that tests can cover every path on one machine.
 #include <string>
 
 namespace infer::base {
 
 enum class CpuIsa {
-  kGeneric,  // portable C++ (whatever the compiler's baseline vectorises)
-  kAvx2,     // AVX2 + FMA + F16C
-  kAvx512,   // AVX-512 F/BW/VL + FMA + F16C
+  kGeneric,     // portable C++ (whatever the compiler's baseline vectorises)
+  kAvx2,        // AVX2 + FMA + F16C
+  kAvx512,      // AVX-512 F/BW/VL + FMA + F16C
+  kAvx512Bf16,  // the above + AVX512_BF16 (bf16 dot products for the prefill of bf16 weights)
 };
 
+// Every set, each a superset of the one before it.
+inline constexpr CpuIsa kAllIsas[] = {CpuIsa::kGeneric, CpuIsa::kAvx2, CpuIsa::kAvx512,
+                                      CpuIsa::kAvx512Bf16};
+
 const char* isa_name(CpuIsa isa);
-// Throws InvalidArgument for a name other than generic, avx2, avx512.
+// Throws InvalidArgument for a name other than generic, avx2, avx512, avx512_bf16.
 CpuIsa parse_isa(const std::string& name);
 bool isa_supported(CpuIsa isa);
 CpuIsa best_supported_isa();
