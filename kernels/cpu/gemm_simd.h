@@ -12,6 +12,13 @@
 #include <algorithm>
 #include <cstdint>
 
+// GCC 12 reports the _mm*_undefined_* operands inside its own AVX-512 intrinsics as
+// uninitialised once they are inlined into the GEMM block (GCC bug 105593, fixed in GCC 13).
+// The files that include this header are the per-ISA ones, which want the same for all of it.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 namespace infer::kernels::cpu::simd {
 
 // The f32 operands of G for a GEMV vector interface V (gemv_simd.h): rows of x as given.

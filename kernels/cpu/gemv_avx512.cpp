@@ -2,12 +2,6 @@
 // instruction sets enabled and only runs where base::cpu_isa() says the CPU has them.
 #include <immintrin.h>
 
-// GCC 12 reports the _mm*_undefined_* operands inside its own AVX-512 intrinsics as
-// uninitialised once they are inlined into the GEMM block (GCC bug 105593, fixed in GCC 13).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-
 #include "gemm_simd.h"
 #include "gemv.h"
 #include "gemv_simd.h"
