@@ -1,7 +1,7 @@
 // The prefill GEMM for bf16 weights with AVX512_BF16: vdpbf16ps multiplies 32 bf16 pairs per
 // instruction straight from the weights in place, so nothing is widened or copied. x enters as
-// two bf16 (hi + lo), which keeps it to 16 significant bits: one bf16 alone would cost about
-// 1% of top-1 agreement with HF fp32 on SmolLM2 (bench/RESULTS.md). This file is compiled with
+// two bf16 (hi + lo), which keeps it to 16 significant bits: one bf16 alone would cost half a
+// point of top-1 agreement with HF fp32 on SmolLM2 (bench/RESULTS.md). This file is compiled with
 // AVX512_BF16 enabled and only runs where base::cpu_isa() is avx512_bf16; every other kernel
 // is the AVX-512 one.
 #include <immintrin.h>
