@@ -98,39 +98,36 @@ DequantRowsFn dequant_rows_kernel(base::DataType dtype, base::CpuIsa isa) {
 }
 
 GemmRowsFn gemm_rows_kernel(base::CpuIsa isa) { return kernels_for(isa).gemm_rows; }
-GemmBf16Fn gemm_bf16_kernel(base::CpuIsa isa) { return kernels_for(isa).gemm_bf16; }
-SplitBf16Fn split_bf16_kernel(base::CpuIsa isa) { return kernels_for(isa).split_bf16; }
-
-namespace {
-
 // Blocks of 64 weight rows: enough work per block for the threads to stay balanced.
-template <class Fn, class T>
-void gemm_in_row_blocks(Fn gemm, const T* x, int64_t m, const T* w, int64_t n, int64_t k,
-                        float* out) {
-  constexpr int64_t kBlockRows = 64;
-#pragma omp parallel for schedule(static)
-  for (int64_t r0 = 0; r0 < n; r0 += kBlockRows)
-    gemm(x, m, w + r0 * k, std::min(kBlockRows, n - r0), k, out + r0, n);
-}
-
-}  // namespace
+constexpr int64_t kGemmBlockRows = 64;
 
 void gemm(GemmRowsFn gemm, const float* x, int64_t m, const float* w, int64_t n, int64_t k,
           float* out) {
-  gemm_in_row_blocks(gemm, x, m, w, n, k, out);
+#pragma omp parallel for schedule(static)
+  for (int64_t r0 = 0; r0 < n; r0 += kGemmBlockRows)
+    gemm(x, m, w + r0 * k, std::min(kGemmBlockRows, n - r0), k, out + r0, n);
 }
 
-void split_bf16(SplitBf16Fn split, const float* x, int64_t m, int64_t k, uint16_t* pairs) {
+bool gemm_bf16(const float* x, int64_t m, const uint16_t* w, int64_t n, int64_t k, float* out) {
+  const IsaKernels& kernels = kernels_for(base::cpu_isa());
+  if (kernels.gemm_bf16 == nullptr) return false;
+  // Grow-only, so nothing is allocated per call once the largest input has been seen.
+  static thread_local std::vector<uint16_t> pairs;
+  const int64_t stride = bf16_pairs_stride(k);
+  if (static_cast<int64_t>(pairs.size()) < m * stride) pairs.resize(m * stride);
+  uint16_t* x_pairs = pairs.data();
+  // One region: each thread splits its share of the rows of x, and after the barrier of the
+  // split every thread's blocks read all of them.
 #pragma omp parallel
   {
     const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    split(x, m * t / threads, m * (t + 1) / threads, k, pairs);
+    kernels.split_bf16(x, m * t / threads, m * (t + 1) / threads, k, x_pairs);
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (int64_t r0 = 0; r0 < n; r0 += kGemmBlockRows)
+      kernels.gemm_bf16(x_pairs, m, w + r0 * k, std::min(kGemmBlockRows, n - r0), k, out + r0, n);
   }
-}
-
-void gemm_bf16(GemmBf16Fn gemm, const uint16_t* x_pairs, int64_t m, const uint16_t* w, int64_t n,
-               int64_t k, float* out) {
-  gemm_in_row_blocks(gemm, x_pairs, m, w, n, k, out);
+  return true;
 }
 
 void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, int64_t n,

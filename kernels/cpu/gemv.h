@@ -53,8 +53,6 @@ struct IsaKernels {
 };
 // nullptr when `isa` has no prefill GEMM of its own.
 GemmRowsFn gemm_rows_kernel(base::CpuIsa isa);
-GemmBf16Fn gemm_bf16_kernel(base::CpuIsa isa);
-SplitBf16Fn split_bf16_kernel(base::CpuIsa isa);
 
 const IsaKernels& generic_kernels();
 const IsaKernels& avx2_kernels();
@@ -68,10 +66,9 @@ void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, in
 // threads of the pool.
 void gemm(GemmRowsFn gemm, const float* x, int64_t m, const float* w, int64_t n, int64_t k,
           float* out);
-// The same with bf16 weights in place: x split into pairs (m rows of bf16_pairs_stride(k)).
-void split_bf16(SplitBf16Fn split, const float* x, int64_t m, int64_t k, uint16_t* pairs);
-void gemm_bf16(GemmBf16Fn gemm, const uint16_t* x_pairs, int64_t m, const uint16_t* w, int64_t n,
-               int64_t k, float* out);
+// The same for bf16 weights in place, with the bf16 GEMM of base::cpu_isa(): false, and nothing
+// computed, where that set has none.
+bool gemm_bf16(const float* x, int64_t m, const uint16_t* w, int64_t n, int64_t k, float* out);
 
 // ys[i] = W_i x for `count` weights of one dtype and k columns sharing x, in one parallel
 // region: the rows of all of them are split evenly among the threads.

@@ -57,29 +57,18 @@ void gemm_dequantised(DataType type, const float* x, const WeightRef& w, float* 
   }
 }
 
-// Prefill with bf16 weights on AVX512_BF16: x split into bf16 pairs once, then multiplied by the
-// weights in place.
-void gemm_bf16_in_place(cpu::GemmBf16Fn gemm, const float* x, const WeightRef& w, float* out,
-                        int64_t m, int64_t n, int64_t k) {
-  // Grow-only, so nothing is allocated per call once the largest input has been seen.
-  static thread_local std::vector<uint16_t> pairs;
-  const int64_t size = m * cpu::bf16_pairs_stride(k);
-  if (static_cast<int64_t>(pairs.size()) < size) pairs.resize(size);
-  cpu::split_bf16(cpu::split_bf16_kernel(base::cpu_isa()), x, m, k, pairs.data());
-  cpu::gemm_bf16(gemm, pairs.data(), m, static_cast<const uint16_t*>(w.data), n, k, out);
-}
-
 template <DataType kType>
 void matmul_dequant_cpu(const KernelContext&, const float* x, const WeightRef& w, float* out,
                         int64_t m, int64_t n, int64_t k) {
   if (m == 1) {  // decode: stream the weights once, widening in registers
     cpu::gemv(kType, w, x, out, n, k);
-  } else if (const cpu::GemmBf16Fn gemm = cpu::gemm_bf16_kernel(base::cpu_isa());
-             kType == DataType::kBF16 && gemm != nullptr) {
-    gemm_bf16_in_place(gemm, x, w, out, m, n, k);
-  } else {
-    gemm_dequantised(kType, x, w, out, m, n, k);
+    return;
   }
+  // bf16 with AVX512_BF16: multiplied in place; everything else through widened tiles.
+  if (kType == DataType::kBF16 &&
+      cpu::gemm_bf16(x, m, static_cast<const uint16_t*>(w.data), n, k, out))
+    return;
+  gemm_dequantised(kType, x, w, out, m, n, k);
 }
 
 template <DataType kType>
