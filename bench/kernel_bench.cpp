@@ -96,10 +96,20 @@ void BM_AttentionDecode(benchmark::State& state) {
                 head_dim = state.range(3);
   infer::op::Attention layer(DeviceType::kCPU, heads, kv_heads, head_dim);
   Tensor q = random_tensor({1, heads * head_dim});
-  Tensor k = random_tensor({ctx, kv_heads * head_dim});
-  Tensor v = random_tensor({ctx, kv_heads * head_dim});
+  // One sequence whose blocks of 16 positions lie in order in the pool.
+  const int64_t block = 16, blocks = (ctx + block - 1) / block;
+  Tensor k = random_tensor({blocks * block, kv_heads * head_dim});
+  Tensor v = random_tensor({blocks * block, kv_heads * head_dim});
   Tensor out = Tensor::empty({1, heads * head_dim}, DataType::kF32, DeviceType::kCPU);
-  for (auto _ : state) layer.forward({}, q, k, v, out, ctx - 1);
+  std::vector<int32_t> table(static_cast<size_t>(blocks));
+  for (int64_t b = 0; b < blocks; ++b) table[b] = static_cast<int32_t>(b);
+  const int32_t position = static_cast<int32_t>(ctx - 1), offset = 0;
+  infer::kernels::KvPages pages;
+  pages.positions = &position;
+  pages.table_offsets = &offset;
+  pages.tables = table.data();
+  pages.block_size = block;
+  for (auto _ : state) layer.forward({}, q, k, v, out, pages);
   state.SetBytesProcessed(state.iterations() * 2 * ctx * kv_heads * head_dim *
                           int64_t(sizeof(float)));
 }

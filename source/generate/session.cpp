@@ -224,7 +224,7 @@ void Session::load(const std::string& path) {
   std::vector<float> kv(kv_floats);
   std::memcpy(kv.data(), bytes.data() + payload + n_tokens * sizeof(int32_t),
               kv_floats * sizeof(float));
-  state_->restore_kv(static_cast<int64_t>(n_tokens), kv);
+  state_->restore_kv(tokens, kv);
   messages_ = std::move(messages);
   turn_ends_ = std::move(turn_ends);
   tokens_ = std::move(tokens);

@@ -33,6 +33,8 @@ const char* op_name(OpKind op) {
       return "bias_add";
     case OpKind::kMatmulGroup:
       return "matmul_group";
+    case OpKind::kCopyRows:
+      return "copy_rows";
   }
   return "invalid";
 }

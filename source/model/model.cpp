@@ -7,6 +7,7 @@
 #include "infer/base/cpu_isa.h"
 #include "infer/base/error.h"
 #include "infer/kernels/registry.h"
+#include "workspace.h"
 
 namespace infer::model {
 
@@ -111,6 +112,7 @@ Model::Model(WeightsFile weights, const LoadOptions& options)
       max_seq_len_(resolve_max_seq_len(config_, options)),
       rope_(config_.head_dim, config_.rope_theta, config_.rope_scaling, max_seq_len_, device_),
       attention_(device_, config_.n_heads, config_.n_kv_heads, config_.head_dim),
+      copy_rows_(device_),
       swiglu_(device_),
       add_(device_) {
   const ModelConfig& c = config_;
@@ -149,19 +151,12 @@ Model::Model(WeightsFile weights, const LoadOptions& options)
 }
 
 std::unique_ptr<InferenceState> Model::new_state() const {
-  return std::make_unique<InferenceState>(config_, max_seq_len_, device_);
+  return std::make_unique<InferenceState>(*this);
 }
 
 void Model::check_input(const InferenceState& state, const std::vector<int32_t>& tokens) const {
-  if (state.config_ != &config_) throw base::InvalidArgument("state belongs to another model");
+  if (state.model_ != this) throw base::InvalidArgument("state belongs to another model");
   if (tokens.empty()) throw base::InvalidArgument("forward: no tokens to process");
-  for (int32_t id : tokens) {
-    if (id < 0 || id >= config_.vocab_size) {
-      throw base::InvalidArgument("token id " + std::to_string(id) +
-                                  " is outside the vocabulary [0, " +
-                                  std::to_string(config_.vocab_size) + ")");
-    }
-  }
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (state.n_past() + n > max_seq_len_) {
     throw base::InvalidArgument("context overflow: " + std::to_string(state.n_past()) +
@@ -173,64 +168,177 @@ void Model::check_input(const InferenceState& state, const std::vector<int32_t>&
 const std::vector<float>& Model::forward(InferenceState& state,
                                          const std::vector<int32_t>& tokens) const {
   check_input(state, tokens);
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  for (int64_t begin = 0; begin < n; begin += kPrefillChunk) {
-    const int64_t count = std::min(kPrefillChunk, n - begin);
-    forward_chunk(state, tokens.data() + begin, count, /*want_logits=*/begin + count == n);
-  }
-  return state.logits_host_;
+  Batch& batch = state.batch_;
+  batch.clear();
+  const int64_t start = state.n_past(), n = static_cast<int64_t>(tokens.size());
+  for (int64_t i = 0; i < n; ++i)
+    batch.add(tokens[i], state.sequence_, static_cast<int32_t>(start + i), i == n - 1);
+  return forward(batch, *state.cache_);
 }
 
 std::vector<float> Model::forward_all_logits(InferenceState& state,
                                              const std::vector<int32_t>& tokens) const {
   check_input(state, tokens);
   const int64_t n = static_cast<int64_t>(tokens.size());
-  std::vector<float> logits(static_cast<size_t>(n * config_.vocab_size));
+  std::vector<float> logits;
+  logits.reserve(static_cast<size_t>(n * config_.vocab_size));
+  // Chunk by chunk, so that the device holds the logits of one chunk at a time.
   for (int64_t begin = 0; begin < n; begin += kPrefillChunk) {
-    const int64_t count = std::min(kPrefillChunk, n - begin);
-    forward_chunk(state, tokens.data() + begin, count, /*want_logits=*/false);
-    // Scoring is not on the generation path, so these buffers are made per call.
-    Tensor normed = Tensor::empty({count, config_.dim}, DataType::kF32, device_);
-    Tensor chunk_logits = Tensor::empty({count, config_.vocab_size}, DataType::kF32, device_);
-    final_norm_->forward(state.ctx_, state.x_.rows(0, count), normed);
-    head_->forward(state.ctx_, normed, chunk_logits);
-    base::copy_bytes(logits.data() + begin * config_.vocab_size, base::DeviceType::kCPU,
-                     chunk_logits.raw_data(), device_, chunk_logits.bytes());
+    Batch& batch = state.batch_;
+    batch.clear();
+    const int64_t start = state.n_past(), count = std::min(kPrefillChunk, n - begin);
+    for (int64_t i = 0; i < count; ++i)
+      batch.add(tokens[begin + i], state.sequence_, static_cast<int32_t>(start + i), true);
+    const std::vector<float>& chunk = forward(batch, *state.cache_);
+    logits.insert(logits.end(), chunk.begin(), chunk.end());
   }
   return logits;
 }
 
-// One pass of `n_tokens` tokens at positions start..start+n_tokens, shapes in comments.
-void Model::forward_chunk(InferenceState& s, const int32_t* tokens, int64_t n_tokens,
-                          bool want_logits) const {
-  const ModelConfig& c = config_;
-  const auto& ctx = s.ctx_;
-  const int64_t start = s.n_past_;
-  s.reserve_rows(n_tokens);
+void Model::prepare_batch(const Batch& batch, KvCache& cache) const {
+  const int64_t n = batch.size();
+  if (n == 0) throw base::InvalidArgument("forward: the batch is empty");
+  if (static_cast<int64_t>(batch.sequences.size()) != n ||
+      static_cast<int64_t>(batch.positions.size()) != n ||
+      static_cast<int64_t>(batch.want_logits.size()) != n) {
+    throw base::InvalidArgument(
+        "forward: the batch's tokens, sequences, positions and logit "
+        "flags differ in length");
+  }
+  if (cache.config_ != &config_)
+    throw base::InvalidArgument("the KV cache belongs to another model");
+  // Each sequence's rows must continue it one position at a time.
+  std::vector<std::pair<int32_t, int64_t>> next;  // sequence -> next position, in first-seen order
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t id = batch.tokens[i];
+    if (id < 0 || id >= config_.vocab_size) {
+      throw base::InvalidArgument("token id " + std::to_string(id) +
+                                  " is outside the vocabulary [0, " +
+                                  std::to_string(config_.vocab_size) + ")");
+    }
+    const int32_t seq = batch.sequences[i];
+    auto it = std::find_if(next.begin(), next.end(), [&](const auto& e) { return e.first == seq; });
+    if (it == next.end()) {
+      if (!cache.has_sequence(seq))
+        throw base::InvalidArgument("forward: the KV cache has no sequence " + std::to_string(seq));
+      it = next.insert(next.end(), {seq, cache.length(seq)});
+    }
+    if (batch.positions[i] != it->second) {
+      throw base::InvalidArgument("forward: row " + std::to_string(i) + " of sequence " +
+                                  std::to_string(seq) + " is at position " +
+                                  std::to_string(batch.positions[i]) + ", expected " +
+                                  std::to_string(it->second));
+    }
+    if (it->second >= max_seq_len_) {
+      throw base::InvalidArgument("context overflow: sequence " + std::to_string(seq) +
+                                  " would reach position " + std::to_string(it->second) +
+                                  ", max_seq_len is " + std::to_string(max_seq_len_));
+    }
+    ++it->second;
+  }
+  int64_t need = 0;
+  for (const auto& [seq, end] : next) need += cache.blocks_needed(seq, end - cache.length(seq));
+  if (need > cache.available_blocks()) {
+    throw base::InvalidArgument("the KV cache is full: the batch needs " + std::to_string(need) +
+                                " more blocks, " + std::to_string(cache.available_blocks()) +
+                                " of " + std::to_string(cache.n_blocks()) + " are free");
+  }
+  for (const auto& [seq, end] : next) cache.prepare_append(seq, end - cache.length(seq));
 
-  Tensor ids = s.ids_.rows(0, n_tokens);  // [T]
-  base::copy_bytes(ids.raw_data(), device_, tokens, base::DeviceType::kCPU,
-                   static_cast<size_t>(n_tokens) * sizeof(int32_t));
-  Tensor x = s.x_.rows(0, n_tokens);        // [T, dim]
-  Tensor xn = s.xn_.rows(0, n_tokens);      // [T, dim]
-  Tensor q = s.q_.rows(0, n_tokens);        // [T, n_heads * head_dim]
-  Tensor attn = s.attn_.rows(0, n_tokens);  // [T, n_heads * head_dim]
-  Tensor proj = s.proj_.rows(0, n_tokens);  // [T, dim]
-  Tensor gate = s.gate_.rows(0, n_tokens);  // [T, hidden_dim]
-  Tensor up = s.up_.rows(0, n_tokens);      // [T, hidden_dim]
+  // Metadata: ids, positions, pool slots and table offsets of every row, then the tables.
+  KvCache::Workspace& ws = *cache.workspace_;
+  std::vector<int32_t>& meta = ws.meta_host;
+  meta.resize(static_cast<size_t>(4 * n));
+  std::copy(batch.tokens.begin(), batch.tokens.end(), meta.begin());
+  std::copy(batch.positions.begin(), batch.positions.end(), meta.begin() + n);
+  std::vector<std::pair<int32_t, int32_t>> table_at;  // sequence -> offset of its table
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t seq = batch.sequences[i];
+    const KvCache::Sequence& s = cache.sequence(seq);
+    auto it = std::find_if(table_at.begin(), table_at.end(),
+                           [&](const auto& e) { return e.first == seq; });
+    if (it == table_at.end()) {
+      it = table_at.insert(table_at.end(),
+                           {seq, static_cast<int32_t>(meta.size() - static_cast<size_t>(4 * n))});
+      meta.insert(meta.end(), s.table.begin(), s.table.end());
+    }
+    meta[2 * n + i] = static_cast<int32_t>(cache.slot(s, batch.positions[i]));
+    meta[3 * n + i] = it->second;
+  }
+}
+
+const std::vector<float>& Model::forward(const Batch& batch, KvCache& cache) const {
+  prepare_batch(batch, cache);
+  KvCache::Workspace& ws = *cache.workspace_;
+  const int64_t n = batch.size();
+  int64_t wanted = 0;
+  for (uint8_t w : batch.want_logits) wanted += w;
+  ws.reserve_rows(config_, device_, std::min(n, kPrefillChunk));
+  ws.reserve_logit_rows(config_, device_, std::max<int64_t>(wanted, 1));
+  ws.upload_meta(device_);
+
+  int64_t logit_row = 0;
+  for (int64_t begin = 0; begin < n; begin += kPrefillChunk)
+    forward_rows(batch, cache, begin, std::min(kPrefillChunk, n - begin), logit_row);
+
+  // The committed positions are the only change a failed pass could have left half done.
+  for (int64_t i = 0; i < n;) {
+    int64_t j = i;
+    while (j < n && batch.sequences[j] == batch.sequences[i]) ++j;
+    cache.commit(batch.sequences[i], batch.tokens.data() + i, j - i);
+    i = j;
+  }
+
+  ws.logits_host.resize(static_cast<size_t>(wanted * config_.vocab_size));
+  if (wanted > 0) {
+    // Logits only for the rows that asked: the head is the largest matrix of small models.
+    Tensor last = ws.last.rows(0, wanted), normed = ws.last_norm.rows(0, wanted);
+    Tensor logits = ws.logits.rows(0, wanted);
+    final_norm_->forward(cache.ctx_, last, normed);
+    head_->forward(cache.ctx_, normed, logits);
+    base::copy_bytes(ws.logits_host.data(), base::DeviceType::kCPU, logits.raw_data(), device_,
+                     logits.bytes());
+  }
+  return ws.logits_host;
+}
+
+// Rows [begin, begin + n) of a prepared batch, shapes in comments (T = n).
+void Model::forward_rows(const Batch& batch, KvCache& cache, int64_t begin, int64_t n,
+                         int64_t& logit_row) const {
+  const ModelConfig& c = config_;
+  const auto& ctx = cache.ctx_;
+  KvCache::Workspace& ws = *cache.workspace_;
+  const int64_t total = batch.size();
+  const int32_t* meta = ws.meta.data<int32_t>();
+  Tensor ids = ws.meta.rows(begin, begin + n);                            // [T]
+  Tensor positions = ws.meta.rows(total + begin, total + begin + n);      // [T]
+  Tensor slots = ws.meta.rows(2 * total + begin, 2 * total + begin + n);  // [T]
+  kernels::KvPages pages;
+  pages.positions = meta + total + begin;
+  pages.table_offsets = meta + 3 * total + begin;
+  pages.tables = meta + 4 * total;
+  pages.block_size = cache.block_size();
+
+  Tensor x = ws.x.rows(0, n);        // [T, dim]
+  Tensor xn = ws.xn.rows(0, n);      // [T, dim]
+  Tensor q = ws.q.rows(0, n);        // [T, n_heads * head_dim]
+  Tensor k = ws.k.rows(0, n);        // [T, n_kv_heads * head_dim]
+  Tensor v = ws.v.rows(0, n);        // [T, n_kv_heads * head_dim]
+  Tensor attn = ws.attn.rows(0, n);  // [T, n_heads * head_dim]
+  Tensor proj = ws.proj.rows(0, n);  // [T, dim]
+  Tensor gate = ws.gate.rows(0, n);  // [T, hidden_dim]
+  Tensor up = ws.up.rows(0, n);      // [T, hidden_dim]
 
   embedding_->forward(ctx, ids, x);
   for (size_t l = 0; l < blocks_.size(); ++l) {
     const Block& b = blocks_[l];
-    // K and V are written straight into this chunk's rows of the cache.
-    Tensor k = s.k_cache_[l].rows(start, start + n_tokens);  // [T, n_kv_heads * head_dim]
-    Tensor v = s.v_cache_[l].rows(start, start + n_tokens);
-
     b.attn_norm.forward(ctx, x, xn);
     b.qkv.forward(ctx, xn, {&q, &k, &v});
-    rope_.forward(ctx, q, c.n_heads, start);
-    rope_.forward(ctx, k, c.n_kv_heads, start);
-    attention_.forward(ctx, q, s.k_cache_[l], s.v_cache_[l], attn, start);
+    rope_.forward(ctx, q, c.n_heads, positions);
+    rope_.forward(ctx, k, c.n_kv_heads, positions);
+    copy_rows_.forward(ctx, k, slots, cache.k_[l]);
+    copy_rows_.forward(ctx, v, slots, cache.v_[l]);
+    attention_.forward(ctx, q, cache.k_[l], cache.v_[l], attn, pages);
     b.o.forward(ctx, attn, proj);
     add_.forward(ctx, x, proj, x);
 
@@ -240,15 +348,13 @@ void Model::forward_chunk(InferenceState& s, const int32_t* tokens, int64_t n_to
     b.down.forward(ctx, gate, proj);
     add_.forward(ctx, x, proj, x);
   }
-  s.n_past_ = start + n_tokens;
-  if (!want_logits) return;
-
-  // Only the last position's logits are needed to pick the next token.
-  Tensor last = x.rows(n_tokens - 1, n_tokens);  // [1, dim]
-  final_norm_->forward(ctx, last, s.last_norm_);
-  head_->forward(ctx, s.last_norm_, s.logits_);  // [1, vocab]
-  base::copy_bytes(s.logits_host_.data(), base::DeviceType::kCPU, s.logits_.raw_data(), device_,
-                   s.logits_.bytes());
+  const size_t row_bytes = static_cast<size_t>(c.dim) * sizeof(float);
+  for (int64_t i = 0; i < n; ++i) {
+    if (!batch.want_logits[begin + i]) continue;
+    base::copy_bytes(ws.last.rows(logit_row, logit_row + 1).raw_data(), device_,
+                     x.rows(i, i + 1).raw_data(), device_, row_bytes);
+    ++logit_row;
+  }
 }
 
 }  // namespace infer::model

@@ -15,15 +15,27 @@ Attention::Attention(base::DeviceType device, int64_t n_heads, int64_t n_kv_head
 }
 
 void Attention::forward(const kernels::KernelContext& ctx, const tensor::Tensor& q,
-                        const tensor::Tensor& k_cache, const tensor::Tensor& v_cache,
-                        tensor::Tensor& out, int64_t start_pos) const {
+                        const tensor::Tensor& k_pool, const tensor::Tensor& v_pool,
+                        tensor::Tensor& out, const kernels::KvPages& pages) const {
   const int64_t n_tokens = q.dim(0);
   CHECK_EQ(q.numel(), n_tokens * n_heads_ * head_dim_);
   CHECK_EQ(out.numel(), q.numel());
-  CHECK_EQ(k_cache.dim(1), n_kv_heads_ * head_dim_);
-  CHECK_LE(start_pos + n_tokens, k_cache.dim(0));
-  kernel_(ctx, q.data<float>(), k_cache.data<float>(), v_cache.data<float>(), out.data<float>(),
-          n_tokens, start_pos, n_heads_, n_kv_heads_, head_dim_);
+  CHECK_EQ(k_pool.dim(1), n_kv_heads_ * head_dim_);
+  CHECK(k_pool.shape() == v_pool.shape());
+  CHECK_GT(pages.block_size, 0);
+  kernel_(ctx, q.data<float>(), k_pool.data<float>(), v_pool.data<float>(), out.data<float>(),
+          n_tokens, pages, n_heads_, n_kv_heads_, head_dim_);
+}
+
+CopyRows::CopyRows(base::DeviceType device)
+    : kernel_(kernels::get_kernel<kernels::CopyRowsOp>(device, base::DataType::kF32)) {}
+
+void CopyRows::forward(const kernels::KernelContext& ctx, const tensor::Tensor& src,
+                       const tensor::Tensor& rows, tensor::Tensor& dst) const {
+  const int64_t n = src.dim(0), cols = src.numel() / std::max<int64_t>(n, 1);
+  CHECK_EQ(rows.numel(), n);
+  CHECK_EQ(dst.dim(1), cols);
+  kernel_(ctx, src.data<float>(), rows.data<int32_t>(), dst.data<float>(), n, cols);
 }
 
 }  // namespace infer::op

@@ -64,12 +64,12 @@ Rope::Rope(int64_t head_dim, double theta, const RopeScaling& scaling, int64_t m
 }
 
 void Rope::forward(const kernels::KernelContext& ctx, tensor::Tensor& x, int64_t n_heads,
-                   int64_t start_pos) const {
+                   const tensor::Tensor& positions) const {
   const int64_t n_tokens = x.dim(0);
   const int64_t row_stride = x.numel() / std::max<int64_t>(n_tokens, 1);
   CHECK_EQ(row_stride, n_heads * head_dim_);
-  CHECK_LE(start_pos + n_tokens, max_positions_);
-  kernel_(ctx, x.data<float>(), n_tokens, n_heads, head_dim_, row_stride, start_pos,
+  CHECK_EQ(positions.numel(), n_tokens);
+  kernel_(ctx, x.data<float>(), n_tokens, n_heads, head_dim_, row_stride, positions.data<int32_t>(),
           cos_.data<float>(), sin_.data<float>());
 }
 

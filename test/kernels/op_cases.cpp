@@ -209,7 +209,10 @@ OpCase rope_case(int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t st
       [=](DeviceType d) {
         op::Rope layer(head_dim, theta, scaling, start_pos + n_tokens, d);
         Tensor t = on(d, x, {n_tokens, n_heads * head_dim});
-        layer.forward(kCtx, t, n_heads, start_pos);
+        std::vector<int32_t> positions(static_cast<size_t>(n_tokens));
+        for (int64_t i = 0; i < n_tokens; ++i) positions[i] = static_cast<int32_t>(start_pos + i);
+        Tensor pos = Tensor::from_vector(positions, {n_tokens});
+        layer.forward(kCtx, t, n_heads, d == DeviceType::kCPU ? pos : pos.to(d));
         return t.to_vector<float>();
       },
       [=] { return reference::rope(x, n_tokens, n_heads, head_dim, start_pos, theta, scaling); },
@@ -226,26 +229,85 @@ op::RopeScaling llama3_scaling() {
   return s;
 }
 
-OpCase attention_case(int64_t n_tokens, int64_t start_pos, int64_t n_heads, int64_t n_kv_heads,
+// Paged attention for rows of several sequences, each given as (new rows, positions before
+// them). The pool holds blocks of 4 positions in a scrambled order, every sequence in blocks of
+// its own, so the kernel must follow the block tables; the reference sees each sequence's keys
+// contiguously.
+struct AttentionSeq {
+  int64_t n_tokens;
+  int64_t start_pos;
+};
+
+OpCase attention_case(std::vector<AttentionSeq> seqs, int64_t n_heads, int64_t n_kv_heads,
                       int64_t head_dim) {
-  const int64_t positions = start_pos + n_tokens;
-  const int64_t capacity = positions + 3;  // the cache is larger than the part in use
-  const Vec q = random_vec(n_tokens * n_heads * head_dim, 7);
-  const Vec k = random_vec(capacity * n_kv_heads * head_dim, 8);
-  const Vec v = random_vec(capacity * n_kv_heads * head_dim, 9);
-  return {"attention_" + std::to_string(n_tokens) + "tok_at_" + std::to_string(start_pos) + "_" +
-              std::to_string(n_heads) + "h" + std::to_string(n_kv_heads) + "kv",
+  constexpr int64_t kBlock = 4;
+  const int64_t kv_dim = n_kv_heads * head_dim;
+  std::string name = "attention";
+  int64_t rows = 0, blocks = 0;
+  for (const AttentionSeq& s : seqs) {
+    name += "_" + std::to_string(s.n_tokens) + "tok_at_" + std::to_string(s.start_pos);
+    rows += s.n_tokens;
+    blocks += (s.start_pos + s.n_tokens + kBlock - 1) / kBlock;
+  }
+  name += "_" + std::to_string(n_heads) + "h" + std::to_string(n_kv_heads) + "kv";
+  const Vec q = random_vec(rows * n_heads * head_dim, 7);
+  const Vec k_pool = random_vec((blocks + 1) * kBlock * kv_dim, 8);  // a spare block unused
+  const Vec v_pool = random_vec((blocks + 1) * kBlock * kv_dim, 9);
+  // Block b of the pool is logical block order[b]: sequence blocks in a scrambled order.
+  std::vector<int32_t> physical(static_cast<size_t>(blocks));
+  for (int64_t b = 0; b < blocks; ++b)
+    physical[b] = static_cast<int32_t>((b * 7 + 3) % (blocks + 1));
+  std::vector<int32_t> positions, offsets, tables;
+  int64_t first_block = 0;
+  for (const AttentionSeq& s : seqs) {
+    const int64_t n_blocks = (s.start_pos + s.n_tokens + kBlock - 1) / kBlock;
+    for (int64_t t = 0; t < s.n_tokens; ++t) {
+      positions.push_back(static_cast<int32_t>(s.start_pos + t));
+      offsets.push_back(static_cast<int32_t>(first_block));
+    }
+    for (int64_t b = 0; b < n_blocks; ++b) tables.push_back(physical[first_block + b]);
+    first_block += n_blocks;
+  }
+  return {name,
           [=](DeviceType d) {
             op::Attention layer(d, n_heads, n_kv_heads, head_dim);
-            Tensor out = empty_on(d, {n_tokens, n_heads * head_dim});
-            layer.forward(kCtx, on(d, q, {n_tokens, n_heads * head_dim}),
-                          on(d, k, {capacity, n_kv_heads * head_dim}),
-                          on(d, v, {capacity, n_kv_heads * head_dim}), out, start_pos);
+            Tensor out = empty_on(d, {rows, n_heads * head_dim});
+            auto ints = [&](const std::vector<int32_t>& v) {
+              Tensor t = Tensor::from_vector(v, {static_cast<int64_t>(v.size())});
+              return d == DeviceType::kCPU ? t : t.to(d);
+            };
+            const Tensor pos = ints(positions), off = ints(offsets), tab = ints(tables);
+            kernels::KvPages pages;
+            pages.positions = pos.data<int32_t>();
+            pages.table_offsets = off.data<int32_t>();
+            pages.tables = tab.data<int32_t>();
+            pages.block_size = kBlock;
+            const int64_t slots = (blocks + 1) * kBlock;
+            layer.forward(kCtx, on(d, q, {rows, n_heads * head_dim}),
+                          on(d, k_pool, {slots, kv_dim}), on(d, v_pool, {slots, kv_dim}), out,
+                          pages);
             return out.to_vector<float>();
           },
           [=] {
-            return reference::attention(q, k, v, n_tokens, start_pos, n_heads, n_kv_heads,
-                                        head_dim);
+            Vec out;
+            int64_t row = 0, table_at = 0;
+            for (const AttentionSeq& s : seqs) {
+              const int64_t n_pos = s.start_pos + s.n_tokens;
+              Vec k(static_cast<size_t>(n_pos * kv_dim)), v(k.size());
+              for (int64_t p = 0; p < n_pos; ++p) {
+                const int64_t slot = tables[table_at + p / kBlock] * kBlock + p % kBlock;
+                std::copy_n(k_pool.begin() + slot * kv_dim, kv_dim, k.begin() + p * kv_dim);
+                std::copy_n(v_pool.begin() + slot * kv_dim, kv_dim, v.begin() + p * kv_dim);
+              }
+              const Vec qs(q.begin() + row * n_heads * head_dim,
+                           q.begin() + (row + s.n_tokens) * n_heads * head_dim);
+              const Vec o = reference::attention(qs, k, v, s.n_tokens, s.start_pos, n_heads,
+                                                 n_kv_heads, head_dim);
+              out.insert(out.end(), o.begin(), o.end());
+              row += s.n_tokens;
+              table_at += (n_pos + kBlock - 1) / kBlock;
+            }
+            return out;
           },
           1e-5f};
 }
@@ -365,11 +427,13 @@ const std::vector<OpCase>& all_op_cases() {
       rope_case(9, 4, 64, 37),
       rope_case(600, 2, 8, 0),
       rope_case(5, 2, 64, 100, llama3_scaling()),
-      attention_case(1, 0, 8, 4, 16),
-      attention_case(1, 40, 8, 2, 64),
-      attention_case(6, 0, 4, 4, 32),
-      attention_case(5, 11, 8, 4, 16),
-      attention_case(3, 200, 4, 2, 24),  // several key tiles, a partial last one
+      attention_case({{1, 0}}, 8, 4, 16),
+      attention_case({{1, 40}}, 8, 2, 64),
+      attention_case({{6, 0}}, 4, 4, 32),
+      attention_case({{5, 11}}, 8, 4, 16),
+      attention_case({{3, 200}}, 4, 2, 24),  // several key tiles, a partial last one
+      // a decode row, a prompt chunk and a continued prompt of three sequences in one batch
+      attention_case({{1, 70}, {9, 0}, {4, 13}}, 8, 2, 16),
       bias_add_case(7, 333),
       swiglu_case(1000),
       add_case(4097),

@@ -21,6 +21,7 @@ enum class OpKind : uint8_t {
   kArgmax,
   kBiasAdd,
   kMatmulGroup,
+  kCopyRows,
 };
 
 const char* op_name(OpKind op);
@@ -58,13 +59,14 @@ struct RmsNormOp {
                       int64_t rows, int64_t dim, float eps);
 };
 
-// In-place rotate-half RoPE (HF convention) on x[t, h, :] for token t at position start_pos + t.
-// x rows are `row_stride` floats apart; cos/sin caches are [positions, head_dim / 2].
+// In-place rotate-half RoPE (HF convention) on x[t, h, :] for token t at position positions[t]
+// (device memory). x rows are `row_stride` floats apart; cos/sin caches are
+// [positions, head_dim / 2].
 struct RopeOp {
   static constexpr OpKind kKind = OpKind::kRope;
   using Fn = void (*)(const KernelContext&, float* x, int64_t n_tokens, int64_t n_heads,
-                      int64_t head_dim, int64_t row_stride, int64_t start_pos, const float* cos,
-                      const float* sin);
+                      int64_t head_dim, int64_t row_stride, const int32_t* positions,
+                      const float* cos, const float* sin);
 };
 
 // outs[i][0, :n[i]] = x[0, :] · w[i]ᵀ for `count` weights of one dtype that share the input x
@@ -75,15 +77,35 @@ struct MatmulGroupOp {
                       const int64_t* n, int count, int64_t k);
 };
 
-// Causal GQA attention for n_tokens queries at positions start_pos.. over a KV cache that already
-// holds positions [0, start_pos + n_tokens). q/out: [n_tokens, n_heads, head_dim];
-// k_cache/v_cache: [positions, n_kv_heads, head_dim]. Query head h reads KV head
-// h / (n_heads / n_kv_heads).
+// Where the keys and values of each query row live in a paged KV pool: the pool is
+// [blocks * block_size, n_kv_heads * head_dim] row-major, and query row t, at position
+// positions[t], sees positions [0, positions[t]] of its sequence, whose position p is pool row
+// tables[table_offsets[t] + p / block_size] * block_size + p % block_size. All arrays are in the
+// kernel's device memory.
+struct KvPages {
+  const int32_t* positions = nullptr;
+  const int32_t* tables = nullptr;
+  const int32_t* table_offsets = nullptr;
+  int64_t block_size = 0;
+};
+
+// Causal GQA attention for n_tokens query rows, each over its own sequence's keys (KvPages),
+// which already hold the row's own position. q/out: [n_tokens, n_heads, head_dim]. Query head h
+// reads KV head h / (n_heads / n_kv_heads). A row's result depends only on its query and its
+// keys, never on the other rows of the batch.
 struct AttentionOp {
   static constexpr OpKind kKind = OpKind::kAttention;
-  using Fn = void (*)(const KernelContext&, const float* q, const float* k_cache,
-                      const float* v_cache, float* out, int64_t n_tokens, int64_t start_pos,
+  using Fn = void (*)(const KernelContext&, const float* q, const float* k_pool,
+                      const float* v_pool, float* out, int64_t n_tokens, const KvPages& pages,
                       int64_t n_heads, int64_t n_kv_heads, int64_t head_dim);
+};
+
+// dst[rows[t], :] = src[t, :] for t < n (rows in device memory): writes K/V rows into their
+// slots of the paged pool.
+struct CopyRowsOp {
+  static constexpr OpKind kKind = OpKind::kCopyRows;
+  using Fn = void (*)(const KernelContext&, const float* src, const int32_t* rows, float* dst,
+                      int64_t n, int64_t cols);
 };
 
 // out[i] = silu(gate[i]) * up[i].

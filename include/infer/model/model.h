@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "infer/base/device.h"
+#include "infer/model/batch.h"
 #include "infer/model/config.h"
 #include "infer/model/inference_state.h"
+#include "infer/model/kv_cache.h"
 #include "infer/model/weights_file.h"
 #include "infer/op/attention.h"
 #include "infer/op/elementwise.h"
@@ -41,6 +43,15 @@ class Model {
 
   std::unique_ptr<InferenceState> new_state() const;
 
+  // Runs every row of `batch` through the model, writing their keys and values into `cache`,
+  // and returns the logits of the rows that asked for them, [rows asking, vocab_size] row-major
+  // in batch order, on the host (valid until the next forward on this cache). A row's results
+  // do not depend on the other rows of the batch. Throws InvalidArgument, leaving the cache as
+  // it was, for an empty or malformed batch (a token outside the vocabulary, an unknown
+  // sequence, positions that do not continue the sequence, a position at or past max_seq_len())
+  // or a pool without room for the new positions.
+  const std::vector<float>& forward(const Batch& batch, KvCache& cache) const;
+
   // Appends `tokens` to the state's context (positions state.n_past()..), runs them through the
   // model as one matrix pass (in chunks for long prompts) and returns the logits of the last
   // token, on the host. Throws InvalidArgument for an empty input, a token id outside the
@@ -65,8 +76,11 @@ class Model {
 
   Model(WeightsFile weights, const LoadOptions& options);
   void check_input(const InferenceState& state, const std::vector<int32_t>& tokens) const;
-  void forward_chunk(InferenceState& state, const int32_t* tokens, int64_t n_tokens,
-                     bool want_logits) const;
+  // Checks the batch against the cache and makes room for it; fills the workspace's metadata.
+  void prepare_batch(const Batch& batch, KvCache& cache) const;
+  // Rows [begin, begin + n) of the prepared batch; their logits rows go to `logit_row`.. .
+  void forward_rows(const Batch& batch, KvCache& cache, int64_t begin, int64_t n,
+                    int64_t& logit_row) const;
 
   WeightsFile weights_;
   ModelConfig config_;
@@ -78,6 +92,7 @@ class Model {
   std::unique_ptr<op::Matmul> head_;
   op::Rope rope_;
   op::Attention attention_;
+  op::CopyRows copy_rows_;
   op::SwiGLU swiglu_;
   op::Add add_;
 };

@@ -1,5 +1,6 @@
 #pragma once
-// Non-param layer: causal grouped-query attention over a KV cache.
+// Non-param layers of attention over a paged KV cache: the attention itself (causal, grouped
+// query) and the write of new keys and values into their slots of the pool.
 #include "infer/base/device.h"
 #include "infer/kernels/ops.h"
 #include "infer/tensor/tensor.h"
@@ -9,17 +10,30 @@ namespace infer::op {
 class Attention {
  public:
   Attention(base::DeviceType device, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim);
-  // q, out: [n_tokens, n_heads * head_dim]; k_cache, v_cache: [capacity, n_kv_heads * head_dim]
-  // holding positions [0, start_pos + n_tokens).
+  // q, out: [n_tokens, n_heads * head_dim]; k_pool, v_pool: [slots, n_kv_heads * head_dim]
+  // holding every position each row sees, found through `pages` (kernels/ops.h), whose arrays
+  // the caller has checked against the pool.
   void forward(const kernels::KernelContext& ctx, const tensor::Tensor& q,
-               const tensor::Tensor& k_cache, const tensor::Tensor& v_cache, tensor::Tensor& out,
-               int64_t start_pos) const;
+               const tensor::Tensor& k_pool, const tensor::Tensor& v_pool, tensor::Tensor& out,
+               const kernels::KvPages& pages) const;
 
  private:
   int64_t n_heads_;
   int64_t n_kv_heads_;
   int64_t head_dim_;
   kernels::AttentionOp::Fn kernel_;
+};
+
+// dst[rows[t], :] = src[t, :]: new keys or values into the slots of their positions.
+class CopyRows {
+ public:
+  explicit CopyRows(base::DeviceType device);
+  // src: [n, cols]; rows: n i32 row indices of dst, each checked by the caller; dst: [*, cols].
+  void forward(const kernels::KernelContext& ctx, const tensor::Tensor& src,
+               const tensor::Tensor& rows, tensor::Tensor& dst) const;
+
+ private:
+  kernels::CopyRowsOp::Fn kernel_;
 };
 
 }  // namespace infer::op

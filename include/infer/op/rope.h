@@ -25,9 +25,10 @@ class Rope {
  public:
   Rope(int64_t head_dim, double theta, const RopeScaling& scaling, int64_t max_positions,
        base::DeviceType device);
-  // Rotates x: [n_tokens, n_heads * head_dim] f32 in place for positions start_pos.. .
+  // Rotates x: [n_tokens, n_heads * head_dim] f32 in place, row t for position positions[t]
+  // (an i32 tensor of n_tokens on x's device, each below max_positions(): the caller checks).
   void forward(const kernels::KernelContext& ctx, tensor::Tensor& x, int64_t n_heads,
-               int64_t start_pos) const;
+               const tensor::Tensor& positions) const;
   int64_t max_positions() const { return max_positions_; }
 
   // The inverse frequencies, computed in float32 as HF's rotary embedding does, scaling included.

@@ -1,0 +1,141 @@
+#pragma once
+// The paged KV cache: keys and values of many sequences in fixed-size blocks of one pool, sized
+// once by a memory budget. Each sequence has a block table; blocks are reference-counted, so
+// sequences that share a prefix share its blocks, and a shared block is copied before it is
+// written (copy-on-write). With prefix caching, every full block is known by a hash of its
+// parent's hash and its tokens: a new sequence reuses the cached blocks of its prompt's prefix,
+// and blocks no sequence holds stay cached until the pool needs them (least recently used
+// first). A KvCache is used by one thread at a time; it also holds the activation buffers of
+// the forward passes that run on it.
+#include <cstdint>
+#include <list>
+#include <unordered_map>
+#include <vector>
+
+#include "infer/base/device.h"
+#include "infer/kernels/kernel_context.h"
+#include "infer/model/config.h"
+#include "infer/tensor/tensor.h"
+
+namespace infer::model {
+
+class Model;
+
+struct KvCacheStats {
+  int64_t blocks = 0;         // in the pool
+  int64_t blocks_in_use = 0;  // held by at least one sequence
+  int64_t blocks_cached = 0;  // held by none, kept for prefix hits (evictable)
+  int64_t prefix_hits = 0;    // tokens that sequences took from the prefix cache, in all
+  int64_t evictions = 0;      // cached blocks given to new contents
+};
+
+class KvCache {
+ public:
+  static constexpr int64_t kDefaultBlockSize = 16;
+
+  // A pool of `n_blocks` blocks of `block_size` positions for `model`'s layers, on its device.
+  KvCache(const Model& model, int64_t n_blocks, int64_t block_size = kDefaultBlockSize,
+          bool prefix_caching = true);
+  KvCache(const KvCache&) = delete;
+  KvCache& operator=(const KvCache&) = delete;
+  ~KvCache();
+
+  // Bytes of keys and values one block holds for `config`.
+  static int64_t bytes_per_block(const ModelConfig& config, int64_t block_size);
+  // The number of blocks `mib` MiB hold; throws InvalidArgument when not even one fits.
+  static int64_t blocks_for_mib(const ModelConfig& config, int64_t mib,
+                                int64_t block_size = kDefaultBlockSize);
+
+  int64_t block_size() const { return block_size_; }
+  int64_t n_blocks() const { return static_cast<int64_t>(blocks_.size()); }
+  // The most positions one sequence can hold: the whole pool.
+  int64_t capacity_tokens() const { return n_blocks() * block_size_; }
+  KvCacheStats stats() const;
+
+  // A new, empty sequence; its id is valid until remove_sequence().
+  int32_t add_sequence();
+  // A new sequence holding the same positions as `seq`, sharing its blocks.
+  int32_t fork_sequence(int32_t seq);
+  // Releases the sequence's blocks (full ones stay cached for prefix hits).
+  void remove_sequence(int32_t seq);
+  bool has_sequence(int32_t seq) const { return sequences_.count(seq) != 0; }
+  int64_t length(int32_t seq) const;
+  // The tokens whose keys and values the sequence holds, in order.
+  const std::vector<int32_t>& tokens(int32_t seq) const;
+  // The pool blocks the sequence's positions live in, in order.
+  const std::vector<int32_t>& block_table(int32_t seq) const;
+  // Keeps the first n positions (n <= length) and releases the blocks past them.
+  void truncate(int32_t seq, int64_t n);
+
+  // For an empty sequence: takes every cached full block of `prompt`'s prefix, leaving at least
+  // the last token of the prompt to be run (it gives the logits of the first new token). Returns
+  // the number of positions now held. Without prefix caching it returns 0.
+  int64_t attach_cached_prefix(int32_t seq, const std::vector<int32_t>& prompt);
+
+  // Blocks that appending n positions to `seq` takes from the pool (new blocks, plus a copy of a
+  // shared last block), and blocks the pool can give now (free or evictable).
+  int64_t blocks_needed(int32_t seq, int64_t n) const;
+  int64_t available_blocks() const { return static_cast<int64_t>(free_.size() + lru_.size()); }
+
+  // The keys and values of positions [0, length) of `seq` copied to the host: for each layer,
+  // its keys then its values, each [length, n_kv_heads * head_dim] row-major.
+  std::vector<float> read(int32_t seq) const;
+  // Replaces the contents of `seq` with `tokens` and their keys and values laid out as read()
+  // gives them. Throws InvalidArgument when `kv` has another size or the pool lacks room; the
+  // sequence is empty then.
+  void write(int32_t seq, const std::vector<int32_t>& tokens, const std::vector<float>& kv);
+
+ private:
+  friend class Model;
+
+  struct Block {
+    int32_t refs = 0;
+    bool hashed = false;  // registered in by_hash_ (then immutable)
+    uint64_t hash = 0;
+    uint64_t parent_hash = 0;
+    std::vector<int32_t> tokens;  // of a hashed block, to tell a hash collision from a hit
+    std::list<int32_t>::iterator lru_position;
+  };
+  struct Sequence {
+    std::vector<int32_t> table;
+    std::vector<int32_t> tokens;
+  };
+  // Activations and per-pass metadata of Model::forward, grown on demand and reused.
+  struct Workspace;
+
+  Sequence& sequence(int32_t seq);
+  const Sequence& sequence(int32_t seq) const;
+  int32_t allocate_block();
+  void release_block(int32_t block);
+  void copy_block(int32_t from, int32_t to, int64_t positions);
+  // Makes room for positions [length, length + n) of `seq`: new blocks, and a private copy of a
+  // last block that is shared or cached. Throws InvalidArgument when the pool is short.
+  void prepare_append(int32_t seq, int64_t n);
+  // Records that positions [length, length + n) now hold `tokens`, and registers the blocks this
+  // filled for prefix hits.
+  void commit(int32_t seq, const int32_t* tokens, int64_t n);
+  // The pool row of position `pos` of `seq` (its block must exist).
+  int64_t slot(const Sequence& s, int64_t pos) const {
+    return int64_t{s.table[pos / block_size_]} * block_size_ + pos % block_size_;
+  }
+  uint64_t block_hash(uint64_t parent, const int32_t* tokens) const;
+
+  const ModelConfig* config_;
+  base::DeviceType device_;
+  int64_t block_size_;
+  bool prefix_caching_;
+  std::vector<tensor::Tensor> k_;  // per layer: [n_blocks * block_size, n_kv_heads * head_dim]
+  std::vector<tensor::Tensor> v_;
+  std::vector<Block> blocks_;
+  std::vector<int32_t> free_;  // never-cached free blocks, lowest on top
+  std::list<int32_t> lru_;     // cached blocks no sequence holds, least recently used first
+  std::unordered_map<uint64_t, int32_t> by_hash_;
+  std::unordered_map<int32_t, Sequence> sequences_;
+  int32_t next_sequence_ = 0;
+  int64_t prefix_hits_ = 0;
+  int64_t evictions_ = 0;
+  Workspace* workspace_;
+  kernels::KernelContext ctx_;
+};
+
+}  // namespace infer::model

@@ -1,0 +1,341 @@
+#include "infer/model/kv_cache.h"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "infer/base/allocator.h"
+#include "infer/base/error.h"
+#include "infer/model/model.h"
+#include "workspace.h"
+
+namespace infer::model {
+
+using base::DataType;
+using tensor::Tensor;
+
+namespace {
+
+int64_t kv_dim(const ModelConfig& c) { return c.n_kv_heads * c.head_dim; }
+
+uint64_t mix(uint64_t h, uint64_t v) {  // splitmix64 over the running hash
+  h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  h ^= h >> 31;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  return h;
+}
+
+}  // namespace
+
+void KvCache::Workspace::reserve_rows(const ModelConfig& c, base::DeviceType device, int64_t n) {
+  if (n <= rows) return;
+  const int64_t q_dim = c.n_heads * c.head_dim;
+  auto make = [&](int64_t cols) { return Tensor::empty({n, cols}, DataType::kF32, device); };
+  x = make(c.dim);
+  xn = make(c.dim);
+  q = make(q_dim);
+  k = make(kv_dim(c));
+  v = make(kv_dim(c));
+  attn = make(q_dim);
+  proj = make(c.dim);
+  gate = make(c.hidden_dim);
+  up = make(c.hidden_dim);
+  rows = n;
+}
+
+void KvCache::Workspace::reserve_logit_rows(const ModelConfig& c, base::DeviceType device,
+                                            int64_t n) {
+  if (n <= logit_rows) return;
+  last = Tensor::empty({n, c.dim}, DataType::kF32, device);
+  last_norm = Tensor::empty({n, c.dim}, DataType::kF32, device);
+  logits = Tensor::empty({n, c.vocab_size}, DataType::kF32, device);
+  logit_rows = n;
+}
+
+const Tensor& KvCache::Workspace::upload_meta(base::DeviceType device) {
+  const int64_t n = static_cast<int64_t>(meta_host.size());
+  if (meta.empty() || meta.numel() < n) meta = Tensor::empty({n * 2}, DataType::kI32, device);
+  base::copy_bytes(meta.raw_data(), device, meta_host.data(), base::DeviceType::kCPU,
+                   meta_host.size() * sizeof(int32_t));
+  return meta;
+}
+
+int64_t KvCache::bytes_per_block(const ModelConfig& config, int64_t block_size) {
+  return 2 * config.n_layers * block_size * kv_dim(config) * int64_t{sizeof(float)};
+}
+
+int64_t KvCache::blocks_for_mib(const ModelConfig& config, int64_t mib, int64_t block_size) {
+  const int64_t per_block = bytes_per_block(config, block_size);
+  const int64_t blocks = mib > 0 ? (mib << 20) / per_block : 0;
+  if (blocks < 1) {
+    throw base::InvalidArgument("a KV cache of " + std::to_string(mib) +
+                                " MiB holds no block: one block of " + std::to_string(block_size) +
+                                " positions takes " + std::to_string(per_block) + " bytes");
+  }
+  return blocks;
+}
+
+KvCache::KvCache(const Model& model, int64_t n_blocks, int64_t block_size, bool prefix_caching)
+    : config_(&model.config()),
+      device_(model.device()),
+      block_size_(block_size),
+      prefix_caching_(prefix_caching),
+      workspace_(new Workspace) {
+  if (n_blocks < 1 || block_size < 1 || n_blocks * block_size > INT32_MAX) {
+    throw base::InvalidArgument(
+        "a KV cache needs at least one block and fewer than 2^31 slots; "
+        "got " +
+        std::to_string(n_blocks) + " blocks of " + std::to_string(block_size));
+  }
+  // Left uninitialised: attention reads only positions already written. On the CPU a large
+  // pool comes from mmap, so its pages are committed only as blocks are first used, and blocks
+  // are handed out lowest first.
+  for (int64_t l = 0; l < config_->n_layers; ++l) {
+    k_.push_back(Tensor::empty({n_blocks * block_size, kv_dim(*config_)}, DataType::kF32, device_));
+    v_.push_back(Tensor::empty({n_blocks * block_size, kv_dim(*config_)}, DataType::kF32, device_));
+  }
+  blocks_.resize(static_cast<size_t>(n_blocks));
+  for (int64_t b = n_blocks - 1; b >= 0; --b) free_.push_back(static_cast<int32_t>(b));
+}
+
+KvCache::~KvCache() { delete workspace_; }
+
+KvCacheStats KvCache::stats() const {
+  KvCacheStats s;
+  s.blocks = n_blocks();
+  s.blocks_cached = static_cast<int64_t>(lru_.size());
+  s.blocks_in_use = s.blocks - s.blocks_cached - static_cast<int64_t>(free_.size());
+  s.prefix_hits = prefix_hits_;
+  s.evictions = evictions_;
+  return s;
+}
+
+KvCache::Sequence& KvCache::sequence(int32_t seq) {
+  auto it = sequences_.find(seq);
+  if (it == sequences_.end())
+    throw base::InvalidArgument("KV cache: no sequence " + std::to_string(seq));
+  return it->second;
+}
+
+const KvCache::Sequence& KvCache::sequence(int32_t seq) const {
+  return const_cast<KvCache*>(this)->sequence(seq);
+}
+
+int32_t KvCache::add_sequence() {
+  const int32_t id = next_sequence_++;
+  sequences_.emplace(id, Sequence{});
+  return id;
+}
+
+int32_t KvCache::fork_sequence(int32_t seq) {
+  Sequence copy = sequence(seq);
+  for (int32_t b : copy.table) ++blocks_[b].refs;
+  const int32_t id = next_sequence_++;
+  sequences_.emplace(id, std::move(copy));
+  return id;
+}
+
+void KvCache::remove_sequence(int32_t seq) {
+  Sequence& s = sequence(seq);
+  for (int32_t b : s.table) release_block(b);
+  sequences_.erase(seq);
+}
+
+int64_t KvCache::length(int32_t seq) const {
+  return static_cast<int64_t>(sequence(seq).tokens.size());
+}
+
+const std::vector<int32_t>& KvCache::tokens(int32_t seq) const { return sequence(seq).tokens; }
+
+const std::vector<int32_t>& KvCache::block_table(int32_t seq) const { return sequence(seq).table; }
+
+void KvCache::truncate(int32_t seq, int64_t n) {
+  Sequence& s = sequence(seq);
+  if (n < 0 || n > static_cast<int64_t>(s.tokens.size())) {
+    throw base::InvalidArgument("cannot truncate a context of " + std::to_string(s.tokens.size()) +
+                                " tokens to " + std::to_string(n));
+  }
+  s.tokens.resize(static_cast<size_t>(n));
+  const size_t keep = static_cast<size_t>((n + block_size_ - 1) / block_size_);
+  for (size_t i = keep; i < s.table.size(); ++i) release_block(s.table[i]);
+  s.table.resize(std::min(keep, s.table.size()));
+}
+
+int32_t KvCache::allocate_block() {
+  int32_t b;
+  if (!free_.empty()) {
+    b = free_.back();
+    free_.pop_back();
+  } else {
+    CHECK(!lru_.empty()) << "allocate_block without room: callers check available_blocks()";
+    b = lru_.front();  // the least recently used cached block gets new contents
+    lru_.pop_front();
+    Block& old = blocks_[b];
+    by_hash_.erase(old.hash);
+    old.hashed = false;
+    old.tokens.clear();
+    ++evictions_;
+  }
+  blocks_[b].refs = 1;
+  return b;
+}
+
+void KvCache::release_block(int32_t block) {
+  Block& b = blocks_[block];
+  CHECK_GT(b.refs, 0);
+  if (--b.refs > 0) return;
+  if (b.hashed) {
+    b.lru_position = lru_.insert(lru_.end(), block);  // most recently used last
+  } else {
+    free_.push_back(block);
+  }
+}
+
+void KvCache::copy_block(int32_t from, int32_t to, int64_t positions) {
+  const size_t row_bytes = static_cast<size_t>(kv_dim(*config_)) * sizeof(float);
+  for (size_t l = 0; l < k_.size(); ++l) {
+    for (Tensor* pool : {&k_[l], &v_[l]}) {
+      char* base = static_cast<char*>(pool->raw_data());
+      base::copy_bytes(base + to * block_size_ * row_bytes, device_,
+                       base + from * block_size_ * row_bytes, device_,
+                       static_cast<size_t>(positions) * row_bytes);
+    }
+  }
+}
+
+uint64_t KvCache::block_hash(uint64_t parent, const int32_t* tokens) const {
+  uint64_t h = mix(0x6c696e66657221ull, parent);
+  for (int64_t i = 0; i < block_size_; ++i) h = mix(h, static_cast<uint32_t>(tokens[i]));
+  return h;
+}
+
+int64_t KvCache::attach_cached_prefix(int32_t seq, const std::vector<int32_t>& prompt) {
+  Sequence& s = sequence(seq);
+  if (!s.tokens.empty()) throw base::InvalidArgument("attach_cached_prefix: sequence not empty");
+  if (!prefix_caching_ || prompt.empty()) return 0;
+  // Only whole blocks before the last token: that one is always run.
+  const int64_t usable = (static_cast<int64_t>(prompt.size()) - 1) / block_size_;
+  uint64_t parent = 0;
+  for (int64_t i = 0; i < usable; ++i) {
+    const int32_t* chunk = prompt.data() + i * block_size_;
+    const uint64_t h = block_hash(parent, chunk);
+    auto it = by_hash_.find(h);
+    if (it == by_hash_.end()) break;
+    Block& b = blocks_[it->second];
+    if (b.parent_hash != parent || !std::equal(b.tokens.begin(), b.tokens.end(), chunk)) break;
+    if (b.refs++ == 0) lru_.erase(b.lru_position);
+    s.table.push_back(it->second);
+    s.tokens.insert(s.tokens.end(), chunk, chunk + block_size_);
+    parent = h;
+  }
+  prefix_hits_ += static_cast<int64_t>(s.tokens.size());
+  return static_cast<int64_t>(s.tokens.size());
+}
+
+int64_t KvCache::blocks_needed(int32_t seq, int64_t n) const {
+  const Sequence& s = sequence(seq);
+  const int64_t length = static_cast<int64_t>(s.tokens.size());
+  const int64_t have = static_cast<int64_t>(s.table.size());
+  int64_t need = std::max<int64_t>(0, (length + n + block_size_ - 1) / block_size_ - have);
+  if (n > 0 && length % block_size_ != 0) {  // writing into the last block
+    const Block& last = blocks_[s.table[length / block_size_]];
+    if (last.refs > 1 || last.hashed) ++need;
+  }
+  return need;
+}
+
+void KvCache::prepare_append(int32_t seq, int64_t n) {
+  const int64_t need = blocks_needed(seq, n);
+  if (need > available_blocks()) {
+    throw base::InvalidArgument("the KV cache is full: " + std::to_string(n) +
+                                " more positions need " + std::to_string(need) + " blocks, " +
+                                std::to_string(available_blocks()) + " of " +
+                                std::to_string(n_blocks()) + " are free");
+  }
+  Sequence& s = sequence(seq);
+  const int64_t length = static_cast<int64_t>(s.tokens.size());
+  if (n > 0 && length % block_size_ != 0) {
+    int32_t& last = s.table[length / block_size_];
+    if (blocks_[last].refs > 1 || blocks_[last].hashed) {  // copy on write
+      const int32_t copy = allocate_block();
+      copy_block(last, copy, length % block_size_);
+      release_block(last);
+      last = copy;
+    }
+  }
+  while (static_cast<int64_t>(s.table.size()) * block_size_ < length + n)
+    s.table.push_back(allocate_block());
+}
+
+void KvCache::commit(int32_t seq, const int32_t* tokens, int64_t n) {
+  Sequence& s = sequence(seq);
+  const int64_t before = static_cast<int64_t>(s.tokens.size());
+  s.tokens.insert(s.tokens.end(), tokens, tokens + n);
+  if (!prefix_caching_) return;
+  const int64_t full = static_cast<int64_t>(s.tokens.size()) / block_size_;
+  // A block's hash needs its parent's: the chain is walked from the start (cheap next to a
+  // forward pass), reusing the hashes of blocks already registered.
+  uint64_t parent = 0;
+  for (int64_t i = 0; i < full; ++i) {
+    const int32_t* chunk = s.tokens.data() + i * block_size_;
+    Block& b = blocks_[s.table[i]];
+    const uint64_t h = b.hashed ? b.hash : block_hash(parent, chunk);
+    if (!b.hashed && (i + 1) * block_size_ > before && by_hash_.count(h) == 0) {
+      b.hashed = true;
+      b.hash = h;
+      b.parent_hash = parent;
+      b.tokens.assign(chunk, chunk + block_size_);
+      by_hash_[h] = s.table[i];
+    }
+    parent = h;
+  }
+}
+
+std::vector<float> KvCache::read(int32_t seq) const {
+  const Sequence& s = sequence(seq);
+  const int64_t n = static_cast<int64_t>(s.tokens.size()), dim = kv_dim(*config_);
+  std::vector<float> out(static_cast<size_t>(n * dim) * 2 * k_.size());
+  float* dst = out.data();
+  for (size_t l = 0; l < k_.size(); ++l) {
+    for (const Tensor* pool : {&k_[l], &v_[l]}) {
+      const float* base = static_cast<const float*>(pool->raw_data());
+      for (int64_t p = 0; p < n; p += block_size_) {  // one copy per block
+        const int64_t rows = std::min(block_size_, n - p);
+        base::copy_bytes(dst, base::DeviceType::kCPU, base + slot(s, p) * dim, device_,
+                         static_cast<size_t>(rows * dim) * sizeof(float));
+        dst += rows * dim;
+      }
+    }
+  }
+  return out;
+}
+
+void KvCache::write(int32_t seq, const std::vector<int32_t>& tokens, const std::vector<float>& kv) {
+  const int64_t n = static_cast<int64_t>(tokens.size()), dim = kv_dim(*config_);
+  const size_t expected = static_cast<size_t>(n * dim) * 2 * k_.size();
+  if (kv.size() != expected) {
+    throw base::InvalidArgument("cached keys and values for " + std::to_string(n) +
+                                " positions need " + std::to_string(expected) + " floats, got " +
+                                std::to_string(kv.size()));
+  }
+  truncate(seq, 0);
+  prepare_append(seq, n);
+  const Sequence& s = sequence(seq);
+  const float* src = kv.data();
+  for (size_t l = 0; l < k_.size(); ++l) {
+    for (Tensor* pool : {&k_[l], &v_[l]}) {
+      float* base = static_cast<float*>(pool->raw_data());
+      for (int64_t p = 0; p < n; p += block_size_) {
+        const int64_t rows = std::min(block_size_, n - p);
+        base::copy_bytes(base + slot(s, p) * dim, device_, src, base::DeviceType::kCPU,
+                         static_cast<size_t>(rows * dim) * sizeof(float));
+        src += rows * dim;
+      }
+    }
+  }
+  commit(seq, tokens.data(), n);
+}
+
+}  // namespace infer::model
