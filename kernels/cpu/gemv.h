@@ -23,52 +23,41 @@ using DequantRowsFn = void (*)(const WeightRef& w, int64_t begin, int64_t end, i
 GemvRowsFn gemv_rows_kernel(base::DataType dtype, base::CpuIsa isa);
 DequantRowsFn dequant_rows_kernel(base::DataType dtype, base::CpuIsa isa);
 
-// out[i * ldo + j] = x[i, :] · w[j, :] for i < m, j < rows: a block of the prefill GEMM, with
-// `rows` f32 weight rows of length k.
+// out[i * ldo + j] = x[i, :] · w[j, :] for i < m, j < rows: a block of the prefill and batched
+// GEMM, with `rows` f32 weight rows of length k (in place, or f16/bf16 rows widened into a
+// tile). Each sum is formed exactly as the f32/f16/bf16 GemvRowsFn forms it for that row alone.
 using GemmRowsFn = void (*)(const float* x, int64_t m, const float* w, int64_t rows, int64_t k,
                             float* out, int64_t ldo);
 
-// x for the bf16 GEMM: each value split into two bf16, x = hi + lo with hi = bf16(x) and
-// lo = bf16(x - hi) (16 significant bits, a relative error within 2^-16, where bf16 alone keeps
-// 8), stored per row in chunks of 32 columns: the chunk's 32 hi, then its 32 lo; rows padded
-// with zeros to whole chunks.
-inline int64_t bf16_pairs_stride(int64_t k) { return 2 * ((k + 31) / 32 * 32); }  // per row
-// pairs = rows [begin, end) of x[m, k] as bf16 pairs.
-using SplitBf16Fn = void (*)(const float* x, int64_t begin, int64_t end, int64_t k,
-                             uint16_t* pairs);
-
-// The block of the prefill GEMM for bf16 weights: out[i * ldo + j] = x[i, :] · w[j, :] for
-// i < m, j < rows, with x as bf16 pairs and `rows` bf16 weight rows in place. Every product is
-// exact in f32 and summed in f32.
-using GemmBf16Fn = void (*)(const uint16_t* x_pairs, int64_t m, const uint16_t* w, int64_t rows,
-                            int64_t k, float* out, int64_t ldo);
+// The same for int8 weights in place: out[i * ldo + r] = x[i, :] · w[r, :] for every row i < m
+// of x and weight rows r in [begin, end), each sum formed as the i8 GemvRowsFn forms it.
+// group_sums: for weights with offsets, GemvRowsFn's group sums of each row of x,
+// [m, k / group_size].
+using BatchRowsFn = void (*)(const WeightRef& w, const float* x, int64_t m, const float* group_sums,
+                             float* out, int64_t ldo, int64_t begin, int64_t end, int64_t k);
 
 // One instruction set's kernels; each table is defined in a file compiled for its set.
 struct IsaKernels {
   GemvRowsFn gemv_f32, gemv_f16, gemv_bf16, gemv_i8;
+  BatchRowsFn batch_i8;
   DequantRowsFn rows_f16, rows_bf16, rows_i8;
-  GemmRowsFn gemm_rows = nullptr;    // null: the prefill GEMM goes to OpenBLAS
-  GemmBf16Fn gemm_bf16 = nullptr;    // null: bf16 weights are widened into f32 tiles
-  SplitBf16Fn split_bf16 = nullptr;  // set with gemm_bf16
+  GemmRowsFn gemm_rows;
 };
-// nullptr when `isa` has no prefill GEMM of its own.
-GemmRowsFn gemm_rows_kernel(base::CpuIsa isa);
 
+// The AVX512_BF16 set runs the AVX-512 kernels: its bf16 dot products round x to bf16, which
+// would make a row's result depend on whether it runs alone (GEMV) or in a batch. Every set
+// has a batched kernel of its own (no OpenBLAS), for the same reason.
 const IsaKernels& generic_kernels();
 const IsaKernels& avx2_kernels();
 const IsaKernels& avx512_kernels();
-const IsaKernels& avx512_bf16_kernels();
 
 // y = W x for m == 1 on the current thread pool, with the kernel for base::cpu_isa().
 void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, int64_t n, int64_t k);
 
-// out[m, n] = x[m, k] · w[n, k]ᵀ for f32 rows with `gemm`, blocks of rows of w split among the
-// threads of the pool.
-void gemm(GemmRowsFn gemm, const float* x, int64_t m, const float* w, int64_t n, int64_t k,
+// out[m, n] = x[m, k] · w[n, k]ᵀ for m >= 1 rows of x on the current thread pool, with the
+// kernels for base::cpu_isa(): row for row the same floats as gemv() gives for that row alone.
+void gemm(base::DataType dtype, const WeightRef& w, const float* x, int64_t m, int64_t n, int64_t k,
           float* out);
-// The same for bf16 weights in place, with the bf16 GEMM of base::cpu_isa(): false, and nothing
-// computed, where that set has none.
-bool gemm_bf16(const float* x, int64_t m, const uint16_t* w, int64_t n, int64_t k, float* out);
 
 // ys[i] = W_i x for `count` weights of one dtype and k columns sharing x, in one parallel
 // region: the rows of all of them are split evenly among the threads.

@@ -12,6 +12,9 @@ namespace {
 struct Vec {
   using F = __m256;
   static constexpr int64_t kLanes = 8;
+  // f32: 4 rows of x by 3 weight rows, 12 of the 16 vector registers accumulate; int8: 2 x 2
+  // (three vectors each).
+  static constexpr int kBlockRows = 4, kBlockCols = 3, kI8BlockRows = 2, kI8BlockCols = 2;
   static F zero() { return _mm256_setzero_ps(); }
   static F load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, F v) { _mm256_storeu_ps(p, v); }

@@ -2,7 +2,6 @@
 // instruction sets enabled and only runs where base::cpu_isa() says the CPU has them.
 #include <immintrin.h>
 
-#include "gemm_simd.h"
 #include "gemv.h"
 #include "gemv_simd.h"
 
@@ -13,6 +12,9 @@ namespace {
 struct Vec {
   using F = __m512;
   static constexpr int64_t kLanes = 16;
+  // f32: 6 rows of x by 4 weight rows, 24 of the 32 vector registers accumulate; int8: 4 x 2
+  // (three vectors each).
+  static constexpr int kBlockRows = 6, kBlockCols = 4, kI8BlockRows = 4, kI8BlockCols = 2;
   static F zero() { return _mm512_setzero_ps(); }
   static F load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, F v) { _mm512_storeu_ps(p, v); }
@@ -49,12 +51,7 @@ using K = simd::Kernels<Vec, WidenF16, WidenBF16, WidenI8, WidenF16One>;
 }  // namespace
 
 const IsaKernels& avx512_kernels() {
-  static const IsaKernels kernels = [] {
-    IsaKernels k = simd::table<K>();
-    // 6 rows of x by 4 weight rows: 24 of the 32 vector registers accumulate.
-    k.gemm_rows = simd::gemm_rows<simd::F32Operands<Vec>, 6, 4>;
-    return k;
-  }();
+  static const IsaKernels kernels = simd::table<K>();
   return kernels;
 }
 

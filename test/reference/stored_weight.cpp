@@ -10,7 +10,7 @@ using base::DataType;
 using tensor::Tensor;
 
 StoredWeight store(const std::vector<float>& w, int64_t rows, int64_t cols, DataType dtype,
-                   base::DeviceType device, bool asymmetric) {
+                   base::DeviceType device, bool asymmetric, int64_t group) {
   StoredWeight s;
   auto raw = [&](const void* bytes, DataType t) {
     Tensor tensor = Tensor::empty({rows, cols}, t, base::DeviceType::kCPU);
@@ -26,12 +26,11 @@ StoredWeight store(const std::vector<float>& w, int64_t rows, int64_t cols, Data
     const auto half = to_bf16(w);
     s = {op::Weight{raw(half.data(), dtype)}, from_bf16(half)};
   } else {
-    const auto q = quantize_i8(w, rows, cols, kStoredGroup, asymmetric);
-    const int64_t groups = cols / kStoredGroup;
+    const auto q = quantize_i8(w, rows, cols, group, asymmetric);
+    const int64_t groups = cols / group;
     s = {op::Weight{raw(q.values.data(), dtype), Tensor::from_vector(q.scales, {rows, groups}),
-                    kStoredGroup,
-                    asymmetric ? Tensor::from_vector(q.offsets, {rows, groups}) : Tensor()},
-         dequantize_i8(q, rows, cols, kStoredGroup)};
+                    group, asymmetric ? Tensor::from_vector(q.offsets, {rows, groups}) : Tensor()},
+         dequantize_i8(q, rows, cols, group)};
   }
   if (device != base::DeviceType::kCPU) s.weight = s.weight.to(device);
   return s;

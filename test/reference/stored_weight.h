@@ -16,8 +16,9 @@ struct StoredWeight {
   std::vector<float> values;  // what the stored weight stands for, as f32
 };
 
-// i8 weights are quantised symmetrically unless `asymmetric` (per-group offsets).
+// i8 weights are quantised symmetrically unless `asymmetric` (per-group offsets), in groups of
+// `group` columns.
 StoredWeight store(const std::vector<float>& w, int64_t rows, int64_t cols, base::DataType dtype,
-                   base::DeviceType device, bool asymmetric = false);
+                   base::DeviceType device, bool asymmetric = false, int64_t group = kStoredGroup);
 
 }  // namespace infer::test::reference
