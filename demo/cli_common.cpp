@@ -6,6 +6,7 @@
 
 #include "infer/base/error.h"
 #include "infer/base/threads.h"
+#include "infer/generate/generation.h"
 
 DEFINE_int64(max_new_tokens, 256, "Stop after this many generated tokens");
 DEFINE_int64(max_seq_len, 0, "Context length to allocate (0 = the model's maximum)");
@@ -73,13 +74,8 @@ Loaded load_model_and_tokenizer(const std::string& model_path, const std::string
   options.device = base::parse_device(FLAGS_device);
   options.max_seq_len = FLAGS_max_seq_len;
   loaded.model = model::Model::load(model_path, options);
-  const int64_t vocab = loaded.model->config().vocab_size;
-  if (loaded.tokenizer->vocab_size() > vocab) {
-    throw base::InvalidArgument(tokenizer_path + " has " +
-                                std::to_string(loaded.tokenizer->vocab_size()) + " tokens but " +
-                                model_path + " has a vocabulary of " + std::to_string(vocab) +
-                                ": wrong tokenizer for this model?");
-  }
+  generate::check_tokenizer_fits(loaded.model->config(), *loaded.tokenizer, tokenizer_path,
+                                 model_path);
   return loaded;
 }
 
@@ -87,8 +83,7 @@ generate::GenerateOptions generate_options_from_flags(const model::Model& model,
                                                       const tokenizer::Tokenizer& tokenizer) {
   generate::GenerateOptions options;
   options.max_new_tokens = FLAGS_max_new_tokens;
-  options.eos_token_ids = model.config().eos_token_ids;
-  if (auto eos = tokenizer.eos_id()) options.eos_token_ids.push_back(*eos);
+  options.eos_token_ids = generate::default_eos_ids(model.config(), &tokenizer);
   options.tokenizer = &tokenizer;
   options.stop_strings = stop_strings_from_flags();
   return options;

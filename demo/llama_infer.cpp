@@ -66,11 +66,6 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
   if (FLAGS_chat) return cli::run_chat(*model, *tokenizer);
 
   const std::vector<int32_t> prompt_ids = encode_prompt(*tokenizer);
-  if (static_cast<int64_t>(prompt_ids.size()) > model->max_seq_len()) {
-    throw base::InvalidArgument("the prompt is " + std::to_string(prompt_ids.size()) +
-                                " tokens, longer than --max_seq_len " +
-                                std::to_string(model->max_seq_len()));
-  }
 
   generate::GenerateOptions options = cli::generate_options_from_flags(*model, *tokenizer);
   const bool chat = FLAGS_chat_template != "none";

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "infer/base/error.h"
+#include "infer/generate/generation.h"
 
 namespace infer::generate {
 
@@ -43,12 +44,7 @@ void put(std::string& out, const T& value) {
 Session::Session(const model::Model& model, const tokenizer::Tokenizer& tokenizer,
                  ChatTemplate chat, std::string system_message)
     : model_(model), tokenizer_(tokenizer), chat_(std::move(chat)), state_(model.new_state()) {
-  if (tokenizer.vocab_size() > model.config().vocab_size) {
-    throw base::InvalidArgument("the tokenizer has " + std::to_string(tokenizer.vocab_size()) +
-                                " tokens but the model a vocabulary of " +
-                                std::to_string(model.config().vocab_size) +
-                                ": wrong tokenizer for this model?");
-  }
+  check_tokenizer_fits(model.config(), tokenizer);
   if (!system_message.empty()) messages_.push_back({"system", std::move(system_message)});
   turn_ends_.push_back({messages_.size(), 0});
 }
@@ -67,10 +63,8 @@ GenerateResult Session::reply(const std::string& user_message, GenerateOptions o
   }
   options.tokenizer = &tokenizer_;
   options.text_continues_prompt = false;
-  if (options.eos_token_ids.empty()) {
-    options.eos_token_ids = model_.config().eos_token_ids;
-    if (auto eos = tokenizer_.eos_id()) options.eos_token_ids.push_back(*eos);
-  }
+  if (options.eos_token_ids.empty())
+    options.eos_token_ids = default_eos_ids(model_.config(), &tokenizer_);
   validate(options);  // before the cache is touched
 
   // Whatever the cache already holds of this rendering is kept, the rest is run; at least the

@@ -213,12 +213,24 @@ uint64_t KvCache::block_hash(uint64_t parent, const int32_t* tokens) const {
 
 int64_t KvCache::attach_cached_prefix(int32_t seq, const std::vector<int32_t>& prompt) {
   Sequence& s = sequence(seq);
-  if (!s.tokens.empty()) throw base::InvalidArgument("attach_cached_prefix: sequence not empty");
-  if (!prefix_caching_ || prompt.empty()) return 0;
+  const int64_t held = static_cast<int64_t>(s.tokens.size());
+  if (held % block_size_ != 0 || held > static_cast<int64_t>(prompt.size()) ||
+      !std::equal(s.tokens.begin(), s.tokens.end(), prompt.begin())) {
+    throw base::InvalidArgument(
+        "attach_cached_prefix: the sequence does not hold whole blocks of "
+        "a prefix of the prompt");
+  }
+  if (!prefix_caching_ || prompt.empty()) return held;
+  // The chain continues from the sequence's last block, which must be a cached one itself.
+  uint64_t parent = 0;
+  if (!s.table.empty()) {
+    const Block& last = blocks_[s.table.back()];
+    if (!last.hashed) return held;
+    parent = last.hash;
+  }
   // Only whole blocks before the last token: that one is always run.
   const int64_t usable = (static_cast<int64_t>(prompt.size()) - 1) / block_size_;
-  uint64_t parent = 0;
-  for (int64_t i = 0; i < usable; ++i) {
+  for (int64_t i = held / block_size_; i < usable; ++i) {
     const int32_t* chunk = prompt.data() + i * block_size_;
     const uint64_t h = block_hash(parent, chunk);
     auto it = by_hash_.find(h);
@@ -230,7 +242,7 @@ int64_t KvCache::attach_cached_prefix(int32_t seq, const std::vector<int32_t>& p
     s.tokens.insert(s.tokens.end(), chunk, chunk + block_size_);
     parent = h;
   }
-  prefix_hits_ += static_cast<int64_t>(s.tokens.size());
+  prefix_hits_ += static_cast<int64_t>(s.tokens.size()) - held;
   return static_cast<int64_t>(s.tokens.size());
 }
 

@@ -134,7 +134,7 @@ def test_empty_prompt():
 
 
 def test_prompt_longer_than_the_context():
-    expect_error(run("--prompt", "Once upon a time " * 10, "--max_seq_len", "16"), "longer than --max_seq_len 16")
+    expect_error(run("--prompt", "Once upon a time " * 10, "--max_seq_len", "16"), "fit in the context (max_seq_len 16)")
     expect_error(run("--max_seq_len", "100000"), "exceeds the model's max_position_embeddings 512")
 
 

@@ -1,9 +1,14 @@
 // The library in a user's app (built against the installed package): one model shared by two
-// chat sessions, a streamed reply, and a rollback. Exits 1 if the library misbehaves.
+// chat sessions, a streamed reply, and a rollback; then the Engine serving two threads at once.
+// Exits 1 if the library misbehaves.
 //   consumer MODEL.bin TOKENIZER.json
 #include <cstdio>
 #include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
 
+#include "infer/engine/engine.h"
 #include "infer/generate/session.h"
 
 using namespace infer;
@@ -44,8 +49,31 @@ int main(int argc, char** argv) {
     std::printf("alice, after /rollback 1: %s\n(%lld prompt tokens run, %lld reused)\n",
                 again.text.c_str(), static_cast<long long>(again.stats.prompt_tokens),
                 static_cast<long long>(again.stats.reused_tokens));
+
+    // Many users at once: one Engine batches every request into shared forward passes.
+    engine::Engine engine(*model, tokenizer.get());
+    std::mutex print;
+    auto ask = [&](const char* who, const std::string& question, bool& ok) {
+      engine::Request request;
+      request.prompt =
+          chat.encode(*tokenizer, {{"user", question}}, /*add_generation_prompt=*/true);
+      request.options.max_new_tokens = 24;  // greedy, end-of-turn ids by default
+      std::string streamed;
+      const engine::Outcome outcome =
+          engine.run(request, [&](const generate::StreamPiece& piece) { streamed += piece.text; });
+      std::lock_guard<std::mutex> lock(print);
+      std::printf("%s (engine)> %s\n", who, outcome.result.text.c_str());
+      ok = outcome.error.empty() && !outcome.result.tokens.empty() &&
+           streamed == outcome.result.text;
+    };
+    bool carol_ok = false, dave_ok = false;
+    std::thread carol([&] { ask("carol", "Name a colour.", carol_ok); });
+    std::thread dave([&] { ask("dave", "Name a fruit.", dave_ok); });
+    carol.join();
+    dave.join();
+
     const bool ok = !first.tokens.empty() && again.stats.reused_tokens > 0 && alice.turns() == 2 &&
-                    bob.turns() == 1;
+                    bob.turns() == 1 && carol_ok && dave_ok;
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "consumer: error: %s\n", e.what());

@@ -67,9 +67,10 @@ class KvCache {
   // Keeps the first n positions (n <= length) and releases the blocks past them.
   void truncate(int32_t seq, int64_t n);
 
-  // For an empty sequence: takes every cached full block of `prompt`'s prefix, leaving at least
-  // the last token of the prompt to be run (it gives the logits of the first new token). Returns
-  // the number of positions now held. Without prefix caching it returns 0.
+  // For a sequence holding whole blocks of a prefix of `prompt` (an empty one, typically): takes
+  // every further cached full block of the prompt, leaving at least its last token to be run
+  // (it gives the logits of the first new token). Returns the number of positions now held.
+  // Without prefix caching nothing is taken.
   int64_t attach_cached_prefix(int32_t seq, const std::vector<int32_t>& prompt);
 
   // Blocks that appending n positions to `seq` takes from the pool (new blocks, plus a copy of a
