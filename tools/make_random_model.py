@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Random-weight Hugging Face checkpoints of real shapes, seeded, made with transformers.
 
-    python tools/make_random_model.py SHAPE OUT_DIR [--seed 0] [--init_std 0.02]
+    python tools/make_random_model.py SHAPE OUT_DIR [--seed 0] [--init_std 0.02] [--numpy]
 
 SHAPE is one of the names below: real model shapes for benchmarks, and tiny models for tests that
 exercise every architecture feature (Llama 3 rope scaling, GQA, head_dim != hidden/heads,
 untied head; Qwen2 q/k/v biases with a tied head). The weights are random, so outputs are
 meaningless, but they exercise the same code and memory traffic as the real models. Needs torch
-and transformers (hf_infer/requirements.txt).
+and transformers (hf_infer/requirements.txt); --numpy writes the same tensors (HF names, fp16
+safetensors, normal(0, std) weights, norms near 1) with numpy and safetensors alone, for
+benchmarks on a machine without torch.
 """
 from __future__ import annotations
 
@@ -57,7 +59,11 @@ def main() -> int:
     parser.add_argument("--init_std", type=float, default=None,
                         help="weight init std (default: 0.02 for real shapes; larger for tiny ones so that "
                              "greedy decoding has clear winners)")
+    parser.add_argument("--numpy", action="store_true",
+                        help="write with numpy + safetensors (fp16), without torch/transformers")
     args = parser.parse_args()
+    if args.numpy:
+        return write_with_numpy(args)
 
     import torch
     import transformers
@@ -78,6 +84,59 @@ def main() -> int:
     model.save_pretrained(args.out_dir, safe_serialization=True)
     n = sum(p.numel() for p in model.parameters())
     print(f"wrote {args.out_dir}: {args.shape}, {n / 1e6:.2f}M parameters, seed {args.seed}", file=sys.stderr)
+    return 0
+
+
+def write_with_numpy(args: argparse.Namespace) -> int:
+    """The checkpoint's tensors by their HF names, drawn with numpy, stored as fp16."""
+    import json
+    import os
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    class_name, kwargs = SHAPES[args.shape]
+    std = args.init_std if args.init_std is not None else (0.25 if args.shape.startswith("tiny") else 0.02)
+    rng = np.random.default_rng(args.seed)
+    hidden, inter = kwargs["hidden_size"], kwargs["intermediate_size"]
+    heads, kv_heads = kwargs["num_attention_heads"], kwargs["num_key_value_heads"]
+    head_dim = kwargs.get("head_dim", hidden // heads)
+    qwen = class_name == "Qwen2Config"
+
+    def normal(*shape: int) -> np.ndarray:
+        return rng.normal(0.0, std, size=shape).astype(np.float16)
+
+    def norm(n: int) -> np.ndarray:
+        return (1 + 0.1 * rng.standard_normal(n)).astype(np.float16)
+
+    tensors = {"model.embed_tokens.weight": normal(kwargs["vocab_size"], hidden),
+               "model.norm.weight": norm(hidden)}
+    if not kwargs["tie_word_embeddings"]:
+        tensors["lm_head.weight"] = normal(kwargs["vocab_size"], hidden)
+    for i in range(kwargs["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        tensors[p + "input_layernorm.weight"] = norm(hidden)
+        tensors[p + "post_attention_layernorm.weight"] = norm(hidden)
+        for name, rows in (("q", heads * head_dim), ("k", kv_heads * head_dim), ("v", kv_heads * head_dim)):
+            tensors[p + f"self_attn.{name}_proj.weight"] = normal(rows, hidden)
+            if qwen:
+                tensors[p + f"self_attn.{name}_proj.bias"] = normal(rows)
+        tensors[p + "self_attn.o_proj.weight"] = normal(hidden, heads * head_dim)
+        tensors[p + "mlp.gate_proj.weight"] = normal(inter, hidden)
+        tensors[p + "mlp.up_proj.weight"] = normal(inter, hidden)
+        tensors[p + "mlp.down_proj.weight"] = normal(hidden, inter)
+    os.makedirs(args.out_dir, exist_ok=True)
+    save_file(tensors, os.path.join(args.out_dir, "model.safetensors"))
+    config = dict(kwargs, architectures=["Qwen2ForCausalLM" if qwen else "LlamaForCausalLM"],
+                  model_type="qwen2" if qwen else "llama", hidden_act="silu", torch_dtype="float16",
+                  initializer_range=std, attention_bias=False, mlp_bias=False)
+    if "head_dim" not in config:
+        config["head_dim"] = head_dim
+    with open(os.path.join(args.out_dir, "config.json"), "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=2)
+    n = sum(t.size for t in tensors.values())
+    print(f"wrote {args.out_dir}: {args.shape}, {n / 1e6:.2f}M parameters (numpy, fp16), seed {args.seed}",
+          file=sys.stderr)
     return 0
 
 

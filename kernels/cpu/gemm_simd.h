@@ -39,6 +39,19 @@ struct F32Operands {
   static float product(const float* x, const float* w, int64_t c) { return x[c] * w[c]; }
 };
 
+// f32 rows of x against 16-bit (f16 or bf16) weight rows in place: each weight vector is widened
+// in registers (Widen: V::kLanes values, Widen1: one), then used exactly as F32Operands uses an
+// f32 one, so the sums equal those over a widened copy of the weights, bit for bit.
+template <class V, class Widen, class Widen1>
+struct HalfOperands : F32Operands<V> {
+  using WElem = uint16_t;
+  using In = typename V::F;
+  static In load_w(const uint16_t* row, int64_t c) { return Widen{}(row + c); }
+  static float product(const float* x, const uint16_t* w, int64_t c) {
+    return x[c] * Widen1{}(w[c]);
+  }
+};
+
 // out[i * ldo + j] (+)= sum over c in [k0, k1) of x_i[c] * w[j * k + c], i < Mr, j < Nr, where
 // x_i is the row of x at x + i * ldx.
 template <class G, int Mr, int Nr>

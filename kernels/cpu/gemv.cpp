@@ -112,6 +112,9 @@ void x_group_sums(const float* x, int64_t k, int64_t group_size, float* sums) {
 
 // Blocks of 64 weight rows: enough work per block for the threads to stay balanced.
 constexpr int64_t kBatchBlockRows = 64;
+// Up to this many rows of x, f16/bf16 weights are widened in registers for each block of x rows;
+// beyond, once into a tile that all of x's rows share. Both give the same floats.
+constexpr int64_t kInPlaceRows = 32;
 
 }  // namespace
 
@@ -123,6 +126,16 @@ void gemm(base::DataType dtype, const WeightRef& w, const float* x, int64_t m, i
     for (int64_t r0 = 0; r0 < n; r0 += kBatchBlockRows) {
       kernels.gemm_rows(x, m, static_cast<const float*>(w.data) + r0 * k,
                         std::min(kBatchBlockRows, n - r0), k, out + r0, n);
+    }
+    return;
+  }
+  if ((dtype == base::DataType::kF16 || dtype == base::DataType::kBF16) && m <= kInPlaceRows) {
+    const GemmHalfRowsFn rows =
+        dtype == base::DataType::kF16 ? kernels.gemm_f16_rows : kernels.gemm_bf16_rows;
+#pragma omp parallel for schedule(static)
+    for (int64_t r0 = 0; r0 < n; r0 += kBatchBlockRows) {
+      rows(x, m, static_cast<const uint16_t*>(w.data) + r0 * k, std::min(kBatchBlockRows, n - r0),
+           k, out + r0, n);
     }
     return;
   }

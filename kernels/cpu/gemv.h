@@ -29,6 +29,12 @@ DequantRowsFn dequant_rows_kernel(base::DataType dtype, base::CpuIsa isa);
 using GemmRowsFn = void (*)(const float* x, int64_t m, const float* w, int64_t rows, int64_t k,
                             float* out, int64_t ldo);
 
+// The same with f16 or bf16 weight rows in place, widened in registers: the same floats as
+// GemmRowsFn over the widened rows. Reads each weight once where a widened tile would write and
+// read it again, which pays when x has few rows (batched decode).
+using GemmHalfRowsFn = void (*)(const float* x, int64_t m, const uint16_t* w, int64_t rows,
+                                int64_t k, float* out, int64_t ldo);
+
 // The same for int8 weights in place: out[i * ldo + r] = x[i, :] · w[r, :] for every row i < m
 // of x and weight rows r in [begin, end), each sum formed as the i8 GemvRowsFn forms it.
 // group_sums: for weights with offsets, GemvRowsFn's group sums of each row of x,
@@ -42,6 +48,7 @@ struct IsaKernels {
   BatchRowsFn batch_i8;
   DequantRowsFn rows_f16, rows_bf16, rows_i8;
   GemmRowsFn gemm_rows;
+  GemmHalfRowsFn gemm_f16_rows, gemm_bf16_rows;
 };
 
 // The AVX512_BF16 set runs the AVX-512 kernels: its bf16 dot products round x to bf16, which

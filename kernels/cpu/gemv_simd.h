@@ -270,6 +270,11 @@ inline void widen_values(const T* w, float* dst, int64_t n, Widen widen, Widen1 
 template <class V, class WidenF16, class WidenBF16, class WidenI8, class WidenF16One>
 struct Kernels {
   using Vector = V;
+  struct WidenBf16One {
+    float operator()(uint16_t v) const { return bf16_one(v); }
+  };
+  using F16Operands = HalfOperands<V, WidenF16, WidenF16One>;
+  using Bf16Operands = HalfOperands<V, WidenBF16, WidenBf16One>;
   static void f32(const WeightRef& w, const float* x, const float*, float* y, int64_t begin,
                   int64_t end, int64_t k) {
     gemv_dense<V>(
@@ -345,7 +350,9 @@ IsaKernels table() {
           K::rows_f16,
           K::rows_bf16,
           K::rows_i8,
-          gemm_rows<F32Operands<typename K::Vector>, K::Vector::kBlockRows, K::Vector::kBlockCols>};
+          gemm_rows<F32Operands<typename K::Vector>, K::Vector::kBlockRows, K::Vector::kBlockCols>,
+          gemm_rows<typename K::F16Operands, K::Vector::kBlockRows, K::Vector::kBlockCols>,
+          gemm_rows<typename K::Bf16Operands, K::Vector::kBlockRows, K::Vector::kBlockCols>};
 }
 
 }  // namespace infer::kernels::cpu::simd

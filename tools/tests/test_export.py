@@ -249,3 +249,18 @@ def test_smollm2_gguf_tokenizer_is_rebuilt(tmp_path):
     assert [t["content"] for t in tokenizer["added_tokens"]][:3] == ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
     settings = json.load(open(tmp_path / "tokenizer_config.json", encoding="utf-8"))
     assert settings["eos_token"] == "<|im_end|>" and "<|im_start|>assistant" in settings["chat_template"]
+
+
+@pytest.mark.parametrize("shape", ["tiny-llama3", "tiny-qwen2"])
+def test_numpy_random_model_exports(tmp_path, shape):
+    """make_random_model.py --numpy (no torch) writes a checkpoint the exporter takes whole."""
+    out_dir = tmp_path / shape
+    made = subprocess.run([sys.executable, os.path.join(TOOLS, "make_random_model.py"), shape,
+                           str(out_dir), "--numpy"], capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    result = run_export(str(out_dir), str(tmp_path / "m.bin"))
+    assert result.returncode == 0, result.stderr
+    header, arrays = infer_format.read_weights(str(tmp_path / "m.bin"))
+    assert header["config"]["arch"] == ("qwen2" if shape == "tiny-qwen2" else "llama")
+    assert header["config"]["attention_bias"] == (shape == "tiny-qwen2")
+    assert ("head.weight" in arrays) == (shape == "tiny-llama3")  # tiny-llama3 has an untied head
