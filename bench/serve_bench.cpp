@@ -31,7 +31,7 @@ DEFINE_int64(output_max, 128, "Most output tokens (uniform in between)");
 DEFINE_int64(long_prompt_every, 0, "Every K-th request has a long prompt (0 = none)");
 DEFINE_int64(long_prompt_tokens, 1024, "Length of the long prompts");
 DEFINE_int64(parallel, 16, "Requests generating at once (Engine max_running)");
-DEFINE_int64(step_tokens, 512, "Token budget of one forward pass");
+DEFINE_int64(step_tokens, 64, "Token budget of one forward pass");
 DEFINE_int64(kv_cache_mib, 1024, "KV cache pool");
 DEFINE_int32(threads, 0, "CPU threads (0 = all cores)");
 DEFINE_int64(seed, 1, "Seed of the arrival times, lengths and prompt tokens");

@@ -115,12 +115,27 @@ constexpr int64_t kBatchBlockRows = 64;
 // Up to this many rows of x, f16/bf16 weights are widened in registers for each block of x rows;
 // beyond, once into a tile that all of x's rows share. Both give the same floats.
 constexpr int64_t kInPlaceRows = 32;
+// Up to this many rows of x, f32/f16/bf16 products stream each weight row once (GEMV-like).
+constexpr int64_t kStreamRows = 4;
 
 }  // namespace
 
 void gemm(base::DataType dtype, const WeightRef& w, const float* x, int64_t m, int64_t n, int64_t k,
           float* out) {
   const IsaKernels& kernels = kernels_for(base::cpu_isa());
+  if (dtype != base::DataType::kI8 && m <= kStreamRows) {
+    // A few rows (batched decode of a few sequences): stream each weight row once, as the GEMV
+    // does, one contiguous block of rows per thread.
+    const StreamRowsFn rows = dtype == base::DataType::kF32   ? kernels.stream_f32
+                              : dtype == base::DataType::kF16 ? kernels.stream_f16
+                                                              : kernels.stream_bf16;
+#pragma omp parallel
+    {
+      const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+      rows(w, x, m, out, n, n * t / threads, n * (t + 1) / threads, k);
+    }
+    return;
+  }
   if (dtype == base::DataType::kF32) {
 #pragma omp parallel for schedule(static)
     for (int64_t r0 = 0; r0 < n; r0 += kBatchBlockRows) {

@@ -35,6 +35,11 @@ using GemmRowsFn = void (*)(const float* x, int64_t m, const float* w, int64_t r
 using GemmHalfRowsFn = void (*)(const float* x, int64_t m, const uint16_t* w, int64_t rows,
                                 int64_t k, float* out, int64_t ldo);
 
+// y for m (1..4) rows of x against f32/f16/bf16 weight rows [begin, end) in place, each row
+// streamed once: out[i * ldo + r] as GemvRowsFn gives it for row i of x alone.
+using StreamRowsFn = void (*)(const WeightRef& w, const float* x, int64_t m, float* out,
+                              int64_t ldo, int64_t begin, int64_t end, int64_t k);
+
 // The same for int8 weights in place: out[i * ldo + r] = x[i, :] · w[r, :] for every row i < m
 // of x and weight rows r in [begin, end), each sum formed as the i8 GemvRowsFn forms it.
 // group_sums: for weights with offsets, GemvRowsFn's group sums of each row of x,
@@ -49,6 +54,7 @@ struct IsaKernels {
   DequantRowsFn rows_f16, rows_bf16, rows_i8;
   GemmRowsFn gemm_rows;
   GemmHalfRowsFn gemm_f16_rows, gemm_bf16_rows;
+  StreamRowsFn stream_f32, stream_f16, stream_bf16;
 };
 
 // The AVX512_BF16 set runs the AVX-512 kernels: its bf16 dot products round x to bf16, which

@@ -66,6 +66,67 @@ inline void gemv_dense(const T* w, const float* x, float* y, int64_t begin, int6
   }
 }
 
+// gemv_dense for M rows of x at once (batched decode of a few sequences): each weight row is
+// streamed once, 4 KiB ahead, and each vector of it is widened once for the M rows, whose sums
+// are formed exactly as gemv_dense forms each alone. out[i * ldo + r] for i < M, r in
+// [begin, end).
+template <class V, int M, class T, class Widen, class Widen1>
+inline void gemv_rows_multi(const T* w, const float* x, float* out, int64_t ldo, int64_t begin,
+                            int64_t end, int64_t k, Widen widen, Widen1 widen1) {
+  constexpr int64_t kLanes = V::kLanes;
+  constexpr int64_t kPrefetch = 4096 / sizeof(T);
+  constexpr int64_t kLineElements = 64 / sizeof(T);
+  constexpr int64_t kLine = kLanes >= kLineElements ? kLanes : kLineElements;
+  const int64_t range = range_length(k, kLanes);
+  for (int64_t r = begin; r < end; ++r) {
+    const T* row = w + r * k;
+    float total[M];
+    for (int64_t k0 = 0; k0 < k; k0 += range) {
+      const int64_t k1 = std::min(k, k0 + range);
+      typename V::F acc[M];
+#pragma GCC unroll 8
+      for (int i = 0; i < M; ++i) acc[i] = V::zero();
+      int64_t c = k0;
+      for (; c + kLine <= k1; c += kLine) {
+        __builtin_prefetch(row + c + kPrefetch);
+#pragma GCC unroll 4
+        for (int64_t u = c; u < c + kLine; u += kLanes) {
+          const typename V::F wv = widen(row + u);
+#pragma GCC unroll 8
+          for (int i = 0; i < M; ++i) acc[i] = V::fma(V::load(x + i * k + u), wv, acc[i]);
+        }
+      }
+      for (; c + kLanes <= k1; c += kLanes) {
+        const typename V::F wv = widen(row + c);
+        for (int i = 0; i < M; ++i) acc[i] = V::fma(V::load(x + i * k + c), wv, acc[i]);
+      }
+      for (int i = 0; i < M; ++i) {
+        float s = V::sum(acc[i]);
+        for (int64_t t = c; t < k1; ++t) s += x[i * k + t] * widen1(row[t]);
+        total[i] = k0 > 0 ? total[i] + s : s;
+      }
+    }
+    for (int i = 0; i < M; ++i) out[i * ldo + r] = total[i];
+  }
+}
+
+// gemv_rows_multi for 1 <= m <= kMaxStreamRows rows of x.
+constexpr int64_t kMaxStreamRows = 4;
+template <class V, class T, class Widen, class Widen1>
+inline void gemv_rows_upto(int64_t m, const T* w, const float* x, float* out, int64_t ldo,
+                           int64_t begin, int64_t end, int64_t k, Widen widen, Widen1 widen1) {
+  switch (m) {
+    case 1:
+      return gemv_rows_multi<V, 1>(w, x, out, ldo, begin, end, k, widen, widen1);
+    case 2:
+      return gemv_rows_multi<V, 2>(w, x, out, ldo, begin, end, k, widen, widen1);
+    case 3:
+      return gemv_rows_multi<V, 3>(w, x, out, ldo, begin, end, k, widen, widen1);
+    default:
+      return gemv_rows_multi<V, 4>(w, x, out, ldo, begin, end, k, widen, widen1);
+  }
+}
+
 // sum over g of a[g] * b[g] for g < n, vectorised (the offsets' share of an int8 row).
 template <class V>
 inline float dot(const float* a, const float* b, int64_t n) {
@@ -296,6 +357,24 @@ struct Kernels {
     gemv_i8<V>(w, x, group_sums, y, begin, end, k, WidenI8{});
   }
 
+  // The GEMVs above for up to kMaxStreamRows rows of x (StreamRowsFn).
+  static void stream_f32(const WeightRef& w, const float* x, int64_t m, float* out, int64_t ldo,
+                         int64_t begin, int64_t end, int64_t k) {
+    gemv_rows_upto<V>(
+        m, static_cast<const float*>(w.data), x, out, ldo, begin, end, k,
+        [](const float* p) { return V::load(p); }, [](float v) { return v; });
+  }
+  static void stream_f16(const WeightRef& w, const float* x, int64_t m, float* out, int64_t ldo,
+                         int64_t begin, int64_t end, int64_t k) {
+    gemv_rows_upto<V>(m, static_cast<const uint16_t*>(w.data), x, out, ldo, begin, end, k,
+                      WidenF16{}, WidenF16One{});
+  }
+  static void stream_bf16(const WeightRef& w, const float* x, int64_t m, float* out, int64_t ldo,
+                          int64_t begin, int64_t end, int64_t k) {
+    gemv_rows_upto<V>(m, static_cast<const uint16_t*>(w.data), x, out, ldo, begin, end, k,
+                      WidenBF16{}, WidenBf16One{});
+  }
+
   // The batched int8 form (BatchRowsFn), sum for sum equal to the GEMV above.
   static void batch_i8(const WeightRef& w, const float* x, int64_t m, const float* group_sums,
                        float* out, int64_t ldo, int64_t begin, int64_t end, int64_t k) {
@@ -352,7 +431,10 @@ IsaKernels table() {
           K::rows_i8,
           gemm_rows<F32Operands<typename K::Vector>, K::Vector::kBlockRows, K::Vector::kBlockCols>,
           gemm_rows<typename K::F16Operands, K::Vector::kBlockRows, K::Vector::kBlockCols>,
-          gemm_rows<typename K::Bf16Operands, K::Vector::kBlockRows, K::Vector::kBlockCols>};
+          gemm_rows<typename K::Bf16Operands, K::Vector::kBlockRows, K::Vector::kBlockCols>,
+          K::stream_f32,
+          K::stream_f16,
+          K::stream_bf16};
 }
 
 }  // namespace infer::kernels::cpu::simd
