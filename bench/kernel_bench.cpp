@@ -3,6 +3,7 @@
 //   INFER_THREADS=2 build/bench/kernel_bench [--benchmark_filter=...]
 // BM_Matmul/DTYPE/M/N/K: DTYPE 0 f32, 1 f16, 2 bf16, 3 i8 (the label says which).
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -90,6 +91,65 @@ void BM_ReadBandwidth(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0) * int64_t(sizeof(float)));
 }
 
+// The machine's FMA peak, the ceiling for prefill and batched decode: on every thread, 12
+// independent chains of vector FMAs in registers (enough to cover the FMA latency), with the
+// widest vectors the CPU has. Reported as GFLOP/s (2 per lane per FMA).
+constexpr int64_t kPeakSteps = 1 << 22;
+constexpr int kChains = 12;
+
+__attribute__((target("avx512f"))) float fma_chains_avx512(float seed) {
+  __m512 acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_ps(seed + static_cast<float>(i));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (int64_t s = 0; s < kPeakSteps; ++s) {
+#pragma GCC unroll 12
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  }
+  float out = 0;
+  for (int i = 0; i < kChains; ++i) out += _mm512_reduce_add_ps(acc[i]);
+  return out;
+}
+
+__attribute__((target("avx2,fma"))) float fma_chains_avx2(float seed) {
+  __m256 acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm256_set1_ps(seed + static_cast<float>(i));
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (int64_t s = 0; s < kPeakSteps; ++s) {
+#pragma GCC unroll 12
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  }
+  alignas(32) float lanes[8];
+  float out = 0;
+  for (int i = 0; i < kChains; ++i) {
+    _mm256_store_ps(lanes, acc[i]);
+    for (float v : lanes) out += v;
+  }
+  return out;
+}
+
+void BM_PeakFma(benchmark::State& state) {
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+  const int lanes = avx512 ? 16 : 8;
+  if (!avx512 && !__builtin_cpu_supports("fma")) {
+    state.SkipWithError("no FMA instructions on this CPU");
+    return;
+  }
+  int threads = 1;
+  for (auto _ : state) {
+#pragma omp parallel
+    {
+#pragma omp single
+      threads = omp_get_num_threads();
+      benchmark::DoNotOptimize(avx512 ? fma_chains_avx512(1.f) : fma_chains_avx2(1.f));
+    }
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * threads * kPeakSteps * kChains * lanes * 2 / 1e9,
+      benchmark::Counter::kIsRate);
+  state.SetLabel(avx512 ? "avx512 fma" : "avx2 fma");
+}
+BENCHMARK(BM_PeakFma)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // One decode step of attention: args: context length, n_heads, n_kv_heads, head_dim.
 void BM_AttentionDecode(benchmark::State& state) {
   const int64_t ctx = state.range(0), heads = state.range(1), kv_heads = state.range(2),
@@ -116,11 +176,11 @@ void BM_AttentionDecode(benchmark::State& state) {
 
 // Every matrix shape of Qwen2.5-0.5B (dim 896, kv 128, ffn 4864) and Llama-3.2-1B (dim 2048,
 // kv 512, ffn 8192), and SmolLM2-135M's up/gate (576 -> 1536), for each dtype: m = 1 is the
-// decode GEMV, m = 128 a prefill chunk.
+// decode GEMV, m = 128 and 512 prefill chunks.
 void MatmulShapes(benchmark::internal::Benchmark* b) {
   const int64_t shapes[][2] = {{896, 896},  {128, 896},   {4864, 896},  {896, 4864}, {2048, 2048},
                                {512, 2048}, {8192, 2048}, {2048, 8192}, {1536, 576}};
-  for (int64_t m : {1, 128}) {
+  for (int64_t m : {1, 128, 512}) {
     for (int64_t dtype = 0; dtype < 4; ++dtype) {
       for (const auto& s : shapes) b->Args({dtype, m, s[0], s[1]});
     }
