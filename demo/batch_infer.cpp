@@ -71,14 +71,15 @@ std::vector<Job> read_jobs(const std::string& path, const tokenizer::Tokenizer& 
     Job job{{}, FLAGS_max_new_tokens, chat};
     std::vector<generate::ChatMessage> messages;
     if (!FLAGS_system.empty()) messages.push_back({"system", FLAGS_system});
+    // A text prompt: a user turn with --chat_template, else text to continue.
+    auto encode_text = [&](const std::string& text) {
+      if (!chat) return tokenizer.encode(text);
+      messages.push_back({"user", text});
+      return render(messages);
+    };
     if (!jsonl) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (chat) {
-        messages.push_back({"user", line});
-        job.prompt = render(messages);
-      } else {
-        job.prompt = tokenizer.encode(line);
-      }
+      job.prompt = encode_text(line);
     } else {
       const json object = json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (!object.is_object()) throw base::InvalidArgument(where + ": not a JSON object");
@@ -93,13 +94,7 @@ std::vector<Job> read_jobs(const std::string& path, const tokenizer::Tokenizer& 
           job.prompt = render(messages);
           job.chat = true;
         } else if (object.contains("prompt")) {
-          const std::string prompt = object.at("prompt").get<std::string>();
-          if (chat) {
-            messages.push_back({"user", prompt});
-            job.prompt = render(messages);
-          } else {
-            job.prompt = tokenizer.encode(prompt);
-          }
+          job.prompt = encode_text(object.at("prompt").get<std::string>());
         } else {
           throw base::InvalidArgument("needs \"prompt\" or \"messages\"");
         }

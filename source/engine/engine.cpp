@@ -183,26 +183,20 @@ void Engine::take_submissions() {
     return std::find(cancelled.begin(), cancelled.end(), a->id) != cancelled.end();
   };
   // Cancelled requests end now, which returns their blocks to the pool before this step.
-  for (size_t i = 0; i < running_.size();) {
-    if (!is_cancelled(running_[i])) {
-      ++i;
-      continue;
+  auto end_cancelled = [&](auto& queue) {
+    for (size_t i = 0; i < queue.size();) {
+      if (!is_cancelled(queue[i])) {
+        ++i;
+        continue;
+      }
+      std::unique_ptr<Active> a = std::move(queue[i]);
+      queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
+      a->generation->cancel();
+      finish(std::move(a));
     }
-    std::unique_ptr<Active> a = std::move(running_[i]);
-    running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(i));
-    a->generation->cancel();
-    finish(std::move(a));
-  }
-  for (size_t i = 0; i < waiting_.size();) {
-    if (!is_cancelled(waiting_[i])) {
-      ++i;
-      continue;
-    }
-    std::unique_ptr<Active> a = std::move(waiting_[i]);
-    waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(i));
-    a->generation->cancel();
-    finish(std::move(a));
-  }
+  };
+  end_cancelled(running_);
+  end_cancelled(waiting_);
 }
 
 void Engine::admit() {

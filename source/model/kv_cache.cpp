@@ -82,7 +82,7 @@ KvCache::KvCache(const Model& model, int64_t n_blocks, int64_t block_size, bool 
       device_(model.device()),
       block_size_(block_size),
       prefix_caching_(prefix_caching),
-      workspace_(new Workspace) {
+      workspace_(std::make_unique<Workspace>()) {
   if (n_blocks < 1 || block_size < 1 || n_blocks * block_size > INT32_MAX) {
     throw base::InvalidArgument(
         "a KV cache needs at least one block and fewer than 2^31 slots; "
@@ -100,7 +100,7 @@ KvCache::KvCache(const Model& model, int64_t n_blocks, int64_t block_size, bool 
   for (int64_t b = n_blocks - 1; b >= 0; --b) free_.push_back(static_cast<int32_t>(b));
 }
 
-KvCache::~KvCache() { delete workspace_; }
+KvCache::~KvCache() = default;
 
 KvCacheStats KvCache::stats() const {
   KvCacheStats s;

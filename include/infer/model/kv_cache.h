@@ -9,6 +9,7 @@
 // the forward passes that run on it.
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -135,7 +136,7 @@ class KvCache {
   int32_t next_sequence_ = 0;
   int64_t prefix_hits_ = 0;
   int64_t evictions_ = 0;
-  Workspace* workspace_;
+  std::unique_ptr<Workspace> workspace_;
   kernels::KernelContext ctx_;
 };
 
