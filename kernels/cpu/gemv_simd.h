@@ -350,7 +350,7 @@ struct Kernels {
   static void bf16(const WeightRef& w, const float* x, const float*, float* y, int64_t begin,
                    int64_t end, int64_t k) {
     gemv_dense<V>(static_cast<const uint16_t*>(w.data), x, y, begin, end, k, WidenBF16{},
-                  [](uint16_t v) { return bf16_one(v); });
+                  WidenBf16One{});
   }
   static void i8(const WeightRef& w, const float* x, const float* group_sums, float* y,
                  int64_t begin, int64_t end, int64_t k) {
@@ -389,7 +389,7 @@ struct Kernels {
   }
   static void rows_bf16(const WeightRef& w, int64_t begin, int64_t end, int64_t k, float* dst) {
     widen_values<V>(static_cast<const uint16_t*>(w.data) + begin * k, dst, (end - begin) * k,
-                    WidenBF16{}, [](uint16_t v) { return bf16_one(v); });
+                    WidenBF16{}, WidenBf16One{});
   }
   static void rows_i8(const WeightRef& w, int64_t begin, int64_t end, int64_t k, float* dst) {
     const int64_t group = w.group_size, groups = k / group;

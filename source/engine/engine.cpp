@@ -238,8 +238,7 @@ bool Engine::step() {
   // (in admission order) while the token budget and the pool last.
   struct Part {
     Active* active;
-    int64_t rows;
-    bool logits;
+    bool logits;  // its last row asks for logits
   };
   std::vector<Part> parts;
   batch_.clear();
@@ -252,7 +251,7 @@ bool Engine::step() {
     for (int64_t i = 0; i < n; ++i) {
       batch_.add(a.tokens[start + i], a.seq, static_cast<int32_t>(start + i), logits && i == n - 1);
     }
-    parts.push_back({&a, n, logits});
+    parts.push_back({&a, logits});
     if (!a.ran) {
       a.ran = true;
       a.first_run = Clock::now();

@@ -158,6 +158,7 @@ void KvCache::truncate(int32_t seq, int64_t n) {
                                 " tokens to " + std::to_string(n));
   }
   s.tokens.resize(static_cast<size_t>(n));
+  s.hashes.resize(std::min(s.hashes.size(), static_cast<size_t>(n / block_size_)));
   const size_t keep = static_cast<size_t>((n + block_size_ - 1) / block_size_);
   for (size_t i = keep; i < s.table.size(); ++i) release_block(s.table[i]);
   s.table.resize(std::min(keep, s.table.size()));
@@ -221,13 +222,7 @@ int64_t KvCache::attach_cached_prefix(int32_t seq, const std::vector<int32_t>& p
         "a prefix of the prompt");
   }
   if (!prefix_caching_ || prompt.empty()) return held;
-  // The chain continues from the sequence's last block, which must be a cached one itself.
-  uint64_t parent = 0;
-  if (!s.table.empty()) {
-    const Block& last = blocks_[s.table.back()];
-    if (!last.hashed) return held;
-    parent = last.hash;
-  }
+  uint64_t parent = s.hashes.empty() ? 0 : s.hashes.back();
   // Only whole blocks before the last token: that one is always run.
   const int64_t usable = (static_cast<int64_t>(prompt.size()) - 1) / block_size_;
   for (int64_t i = held / block_size_; i < usable; ++i) {
@@ -240,6 +235,7 @@ int64_t KvCache::attach_cached_prefix(int32_t seq, const std::vector<int32_t>& p
     if (b.refs++ == 0) lru_.erase(b.lru_position);
     s.table.push_back(it->second);
     s.tokens.insert(s.tokens.end(), chunk, chunk + block_size_);
+    s.hashes.push_back(h);
     parent = h;
   }
   prefix_hits_ += static_cast<int64_t>(s.tokens.size()) - held;
@@ -283,25 +279,25 @@ void KvCache::prepare_append(int32_t seq, int64_t n) {
 
 void KvCache::commit(int32_t seq, const int32_t* tokens, int64_t n) {
   Sequence& s = sequence(seq);
-  const int64_t before = static_cast<int64_t>(s.tokens.size());
   s.tokens.insert(s.tokens.end(), tokens, tokens + n);
   if (!prefix_caching_) return;
-  const int64_t full = static_cast<int64_t>(s.tokens.size()) / block_size_;
-  // A block's hash needs its parent's: the chain is walked from the start (cheap next to a
-  // forward pass), reusing the hashes of blocks already registered.
-  uint64_t parent = 0;
-  for (int64_t i = 0; i < full; ++i) {
+  // Only the blocks this commit filled are hashed; a block another sequence already registered
+  // under the same hash stays private.
+  const size_t full = s.tokens.size() / static_cast<size_t>(block_size_);
+  while (s.hashes.size() < full) {
+    const size_t i = s.hashes.size();
+    const uint64_t parent = i == 0 ? 0 : s.hashes.back();
     const int32_t* chunk = s.tokens.data() + i * block_size_;
+    const uint64_t h = block_hash(parent, chunk);
+    s.hashes.push_back(h);
     Block& b = blocks_[s.table[i]];
-    const uint64_t h = b.hashed ? b.hash : block_hash(parent, chunk);
-    if (!b.hashed && (i + 1) * block_size_ > before && by_hash_.count(h) == 0) {
+    if (!b.hashed && by_hash_.count(h) == 0) {
       b.hashed = true;
       b.hash = h;
       b.parent_hash = parent;
       b.tokens.assign(chunk, chunk + block_size_);
       by_hash_[h] = s.table[i];
     }
-    parent = h;
   }
 }
 

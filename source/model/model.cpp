@@ -207,8 +207,10 @@ void Model::prepare_batch(const Batch& batch, KvCache& cache) const {
   }
   if (cache.config_ != &config_)
     throw base::InvalidArgument("the KV cache belongs to another model");
+  KvCache::Workspace& ws = *cache.workspace_;
   // Each sequence's rows must continue it one position at a time.
-  std::vector<std::pair<int32_t, int64_t>> next;  // sequence -> next position, in first-seen order
+  auto& next = ws.next_position;
+  next.clear();
   for (int64_t i = 0; i < n; ++i) {
     const int32_t id = batch.tokens[i];
     if (id < 0 || id >= config_.vocab_size) {
@@ -246,12 +248,12 @@ void Model::prepare_batch(const Batch& batch, KvCache& cache) const {
   for (const auto& [seq, end] : next) cache.prepare_append(seq, end - cache.length(seq));
 
   // Metadata: ids, positions, pool slots and table offsets of every row, then the tables.
-  KvCache::Workspace& ws = *cache.workspace_;
   std::vector<int32_t>& meta = ws.meta_host;
   meta.resize(static_cast<size_t>(4 * n));
   std::copy(batch.tokens.begin(), batch.tokens.end(), meta.begin());
   std::copy(batch.positions.begin(), batch.positions.end(), meta.begin() + n);
-  std::vector<std::pair<int32_t, int32_t>> table_at;  // sequence -> offset of its table
+  auto& table_at = ws.table_offset;
+  table_at.clear();
   for (int64_t i = 0; i < n; ++i) {
     const int32_t seq = batch.sequences[i];
     const KvCache::Sequence& s = cache.sequence(seq);

@@ -3,6 +3,7 @@
 // rows, and the batch's metadata (ids, positions, pool slots, block tables) on the device. Every
 // buffer only grows, so after the first steps of a given size nothing is allocated.
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "infer/model/config.h"
@@ -30,6 +31,10 @@ struct KvCache::Workspace {
   // ids, positions, slots, table offsets of every row, then the block tables; host and device.
   std::vector<int32_t> meta_host;
   tensor::Tensor meta;
+  // prepare_batch's scratch: (sequence, next position) and (sequence, offset of its table), in
+  // first-seen order.
+  std::vector<std::pair<int32_t, int64_t>> next_position;
+  std::vector<std::pair<int32_t, int32_t>> table_offset;
 
   void reserve_rows(const ModelConfig& c, base::DeviceType device, int64_t n);
   void reserve_logit_rows(const ModelConfig& c, base::DeviceType device, int64_t n);

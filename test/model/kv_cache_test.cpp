@@ -102,6 +102,28 @@ TEST_F(KvCacheTest, PrefixHitGivesTheSameLogitsAsAMiss) {
   (void)miss;
 }
 
+TEST_F(KvCacheTest, RewrittenTailIsCachedUnderItsNewTokens) {
+  KvCache cache(*model_, 16, 4, true);
+  const int32_t a = cache.add_sequence();
+  run(cache, a, counting(1, 12));  // three full blocks, all cached
+  cache.truncate(a, 6);            // back into the second block, then other tokens
+  std::vector<int32_t> rewritten = counting(1, 6);
+  for (int32_t t : counting(60, 6)) rewritten.push_back(t);
+  run(cache, a, {rewritten.begin() + 6, rewritten.end()});
+  EXPECT_EQ(cache.tokens(a), rewritten);
+  // A new sequence with the rewritten prompt (plus one token to run) finds all three blocks.
+  const int32_t b = cache.add_sequence();
+  std::vector<int32_t> prompt = rewritten;
+  prompt.push_back(7);
+  EXPECT_EQ(cache.attach_cached_prefix(b, prompt), 12);
+  EXPECT_EQ(cache.block_table(b), cache.block_table(a));
+  // The original second and third blocks are still cached under the original tokens.
+  const int32_t c = cache.add_sequence();
+  prompt = counting(1, 13);
+  EXPECT_EQ(cache.attach_cached_prefix(c, prompt), 12);
+  EXPECT_NE(cache.block_table(c)[1], cache.block_table(a)[1]);
+}
+
 TEST_F(KvCacheTest, EvictsLeastRecentlyUsedCachedBlocks) {
   KvCache cache(*model_, 4, 4, true);
   // Two sequences of two full blocks each (the pool is full), then both end: 4 cached blocks.

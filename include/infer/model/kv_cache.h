@@ -101,6 +101,9 @@ class KvCache {
   struct Sequence {
     std::vector<int32_t> table;
     std::vector<int32_t> tokens;
+    // With prefix caching: the chain hash of each full block so far, so that a step hashes only
+    // the blocks it fills.
+    std::vector<uint64_t> hashes;
   };
   // Activations and per-pass metadata of Model::forward, grown on demand and reused.
   struct Workspace;
