@@ -18,7 +18,9 @@
 #include "infer/base/blas.h"
 #include "infer/base/cpu_isa.h"
 #include "infer/base/threads.h"
+#include "infer/model/inference_state.h"
 #include "infer/model/model.h"
+#include "infer/model/weights_file.h"
 #include "membw.h"
 
 DEFINE_int64(prompt_tokens, 128, "prompt length (random token ids)");
@@ -91,16 +93,16 @@ int run(const std::string& path) {
   double rss = 0;
   std::vector<double> prefill_s, ttft_s, decode_s, bandwidth, fraction, overhead_ms;
   for (int r = 0; r <= FLAGS_repeats; ++r) {  // run 0 warms up (page faults, buffers)
-    auto state = model->new_state();
+    auto state = std::make_unique<infer::model::InferenceState>(*model);
     const auto start = Clock::now();
-    const std::vector<float>* logits = &model->forward(*state, prompt);
+    const std::vector<float>* logits = &state->forward(prompt);
     const double prefill = since(start);
     int32_t next =
         static_cast<int32_t>(std::max_element(logits->begin(), logits->end()) - logits->begin());
     const double ttft = since(start);
     const auto decode_start = Clock::now();
     for (int64_t i = 0; i < FLAGS_gen_tokens; ++i) {
-      logits = &model->forward(*state, {next});
+      logits = &state->forward({next});
       next =
           static_cast<int32_t>(std::max_element(logits->begin(), logits->end()) - logits->begin());
     }

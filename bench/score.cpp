@@ -9,6 +9,7 @@
 #include <string>
 
 #include "infer/base/device.h"
+#include "infer/model/inference_state.h"
 #include "infer/model/model.h"
 
 int main(int argc, char** argv) {
@@ -24,8 +25,8 @@ int main(int argc, char** argv) {
     if (argc == 6) options.device = infer::base::parse_device(argv[5]);
     options.max_seq_len = static_cast<int64_t>(ids.size());
     const auto model = infer::model::Model::load(argv[1], options);
-    auto state = model->new_state();
-    const std::vector<float> logits = model->forward_all_logits(*state, ids);
+    auto state = std::make_unique<infer::model::InferenceState>(*model);
+    const std::vector<float> logits = state->forward_all_logits(ids);
     std::ofstream out(argv[3], std::ios::binary);
     out.write(reinterpret_cast<const char*>(logits.data()),
               static_cast<std::streamsize>(logits.size() * sizeof(float)));

@@ -76,10 +76,9 @@ int run(const std::string& model_path, const std::string& tokenizer_path) {
     std::fputs(FLAGS_prompt.c_str(), stdout);
     std::fflush(stdout);
   }
-  auto state = model->new_state();
   sampler::Sampler sampler(sampling);
   const generate::GenerateResult result = generate::generate(
-      *model, *state, prompt_ids, options, sampler, [&](const generate::StreamPiece& piece) {
+      *model, prompt_ids, options, sampler, [&](const generate::StreamPiece& piece) {
         if (stream) {
           std::fputs(piece.text.c_str(), stdout);
           std::fflush(stdout);

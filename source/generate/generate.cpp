@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "infer/base/error.h"
+#include "infer/generate/generate_in_state.h"
 #include "infer/generate/generation.h"
 
 namespace infer::generate {
@@ -57,15 +58,14 @@ void validate(const GenerateOptions& options) {
   }
 }
 
-GenerateResult generate(const model::Model& model, model::InferenceState& state,
-                        const std::vector<int32_t>& prompt, const GenerateOptions& options,
-                        sampler::Sampler& sampler, const StreamCallback& on_piece,
-                        const std::vector<int32_t>& context) {
+GenerateResult generate(model::InferenceState& state, const std::vector<int32_t>& prompt,
+                        const GenerateOptions& options, sampler::Sampler& sampler,
+                        const StreamCallback& on_piece) {
   check_prompt_fits(static_cast<int64_t>(prompt.size()), state.n_past(), state.capacity());
-  Generation generation(options, sampler, prompt, context);
+  Generation generation(options, sampler, prompt, state.cached_tokens());
 
   const auto start = Clock::now();
-  const std::vector<float>* logits = &model.forward(state, prompt);
+  const std::vector<float>* logits = &state.forward(prompt);
   GenerateResult& result = generation.result();
   result.stats.prefill_s = seconds_since(start);
   const auto decode_start = Clock::now();
@@ -74,7 +74,7 @@ GenerateResult generate(const model::Model& model, model::InferenceState& state,
     const Generation::Step step = generation.next(*logits, state.n_past() >= state.capacity());
     if (generation.generated() == 1) result.stats.time_to_first_token_s = seconds_since(start);
     if (on_piece && !on_piece(step.piece) && !step.stop) generation.cancel();
-    if (!generation.finished()) logits = &model.forward(state, {step.piece.token});
+    if (!generation.finished()) logits = &state.forward({step.piece.token});
   }
   result.stats.generated_tokens = generation.generated();
   // Time spent in decode steps proper, excluding the prefill and the first sample.
@@ -82,6 +82,17 @@ GenerateResult generate(const model::Model& model, model::InferenceState& state,
       std::max(0.0, seconds_since(decode_start) -
                         (result.stats.time_to_first_token_s - result.stats.prefill_s));
   return std::move(result);
+}
+
+GenerateResult generate(const model::Model& model, const std::vector<int32_t>& prompt,
+                        const GenerateOptions& options, sampler::Sampler& sampler,
+                        const StreamCallback& on_piece) {
+  // Room for the prompt and every token but the last generated one, which is never run; a
+  // prompt that cannot fit gets a context of max_seq_len and check_prompt_fits explains.
+  const int64_t wanted =
+      static_cast<int64_t>(prompt.size()) + std::max<int64_t>(options.max_new_tokens, 1);
+  model::InferenceState state(model, std::clamp<int64_t>(wanted, 1, model.max_seq_len()));
+  return generate(state, prompt, options, sampler, on_piece);
 }
 
 }  // namespace infer::generate

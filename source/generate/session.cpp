@@ -8,7 +8,9 @@
 #include <sstream>
 
 #include "infer/base/error.h"
+#include "infer/generate/generate_in_state.h"
 #include "infer/generate/generation.h"
+#include "infer/model/inference_state.h"
 
 namespace infer::generate {
 
@@ -43,11 +45,18 @@ void put(std::string& out, const T& value) {
 
 Session::Session(const model::Model& model, const tokenizer::Tokenizer& tokenizer,
                  ChatTemplate chat, std::string system_message)
-    : model_(model), tokenizer_(tokenizer), chat_(std::move(chat)), state_(model.new_state()) {
+    : model_(model),
+      tokenizer_(tokenizer),
+      chat_(std::move(chat)),
+      state_(std::make_unique<model::InferenceState>(model)) {
   check_tokenizer_fits(model.config(), tokenizer);
   if (!system_message.empty()) messages_.push_back({"system", std::move(system_message)});
   turn_ends_.push_back({messages_.size(), 0});
 }
+
+Session::~Session() = default;
+
+int64_t Session::context_capacity() const { return state_->capacity(); }
 
 GenerateResult Session::reply(const std::string& user_message, GenerateOptions options,
                               sampler::Sampler& sampler, const StreamCallback& on_piece) {
@@ -75,7 +84,7 @@ GenerateResult Session::reply(const std::string& user_message, GenerateOptions o
   const std::vector<int32_t> prompt(ids.begin() + static_cast<std::ptrdiff_t>(reused), ids.end());
   GenerateResult result;
   try {
-    result = generate(model_, *state_, prompt, options, sampler, on_piece, tokens_);
+    result = generate(*state_, prompt, options, sampler, on_piece);
   } catch (...) {
     state_->truncate(static_cast<int64_t>(tokens_.size()));  // the cache holds what is certain
     throw;

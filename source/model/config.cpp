@@ -30,16 +30,16 @@ int64_t required_positive(const json& j, const char* key, const std::string& sou
   return value;
 }
 
-op::RopeScaling parse_rope_scaling(const json& j, const std::string& source) {
+RopeScaling parse_rope_scaling(const json& j, const std::string& source) {
   const std::string where = source + ": rope_scaling " + j.dump();
   if (!j.is_object()) throw base::FormatError(where + " is not an object");
   const std::string type = j.value("type", std::string());
-  op::RopeScaling s;
+  RopeScaling s;
   try {
     if (type == "linear") {
-      s.type = op::RopeScaling::Type::kLinear;
+      s.type = RopeScaling::Type::kLinear;
     } else if (type == "llama3") {
-      s.type = op::RopeScaling::Type::kLlama3;
+      s.type = RopeScaling::Type::kLlama3;
       s.low_freq_factor = j.at("low_freq_factor").get<double>();
       s.high_freq_factor = j.at("high_freq_factor").get<double>();
       s.original_max_position_embeddings = j.at("original_max_position_embeddings").get<int64_t>();
@@ -50,7 +50,7 @@ op::RopeScaling parse_rope_scaling(const json& j, const std::string& source) {
   } catch (const json::exception& e) {
     throw base::FormatError(where + " is malformed: " + e.what());
   }
-  if (!(s.factor > 0) || (s.type == op::RopeScaling::Type::kLlama3 &&
+  if (!(s.factor > 0) || (s.type == RopeScaling::Type::kLlama3 &&
                           (!(s.high_freq_factor > s.low_freq_factor) || !(s.low_freq_factor > 0) ||
                            s.original_max_position_embeddings <= 0))) {
     throw base::FormatError(where + " has out-of-range factors");

@@ -7,7 +7,15 @@
 #include "infer/base/cpu_isa.h"
 #include "infer/base/error.h"
 #include "infer/kernels/registry.h"
-#include "workspace.h"
+#include "infer/model/weights_file.h"
+#include "infer/op/attention.h"
+#include "infer/op/elementwise.h"
+#include "infer/op/embedding.h"
+#include "infer/op/matmul.h"
+#include "infer/op/matmul_group.h"
+#include "infer/op/rmsnorm.h"
+#include "infer/op/rope.h"
+#include "kv_cache_impl.h"
 
 namespace infer::model {
 
@@ -25,7 +33,7 @@ constexpr int64_t kPrefillChunk = 512;
 // tensors were used so that leftovers (a file from another exporter) can be reported.
 class WeightLoader {
  public:
-  WeightLoader(const WeightsFile& file, base::DeviceType device) : file_(file), device_(device) {}
+  WeightLoader(const WeightsFile& file, base::DeviceType device) : file_(file), device(device) {}
 
   // Vectors (norms, biases) are kept in f32 by the exporter whatever the model's precision.
   Tensor get(const std::string& name, const Shape& shape) {
@@ -36,7 +44,7 @@ class WeightLoader {
                               base::dtype_name(t.dtype()) +
                               "; norm weights and biases must be f32");
     }
-    return device_ == base::DeviceType::kCPU ? t : t.to(device_);
+    return device == base::DeviceType::kCPU ? t : t.to(device);
   }
 
   op::Weight get_weight(const std::string& name, const Shape& shape) {
@@ -44,7 +52,7 @@ class WeightLoader {
     op::Weight w = file_.get_weight(name, shape);
     if (!w.scales.empty()) used_.insert(name + ".scales");
     if (!w.offsets.empty()) used_.insert(name + ".offsets");
-    return device_ == base::DeviceType::kCPU ? w : w.to(device_);
+    return device == base::DeviceType::kCPU ? w : w.to(device);
   }
 
   void check_all_used() const {
@@ -58,7 +66,7 @@ class WeightLoader {
 
  private:
   const WeightsFile& file_;
-  base::DeviceType device_;
+  base::DeviceType device;
   std::set<std::string> used_;
 };
 
@@ -97,28 +105,73 @@ void check_device_runs_dtypes(const WeightsFile& file, base::DeviceType device) 
 
 }  // namespace
 
+struct Model::Impl {
+  struct Block {
+    op::RmsNorm attn_norm;
+    op::MatmulGroup qkv;  // q, k, v
+    op::Matmul o;
+    op::RmsNorm ffn_norm;
+    op::MatmulGroup gate_up;  // gate, up
+    op::Matmul down;
+  };
+
+  Impl(WeightsFile weights, const LoadOptions& options);
+  // Checks the batch against the cache and makes room for it; fills the workspace's metadata.
+  void prepare_batch(const Batch& batch, KvCache::Impl& cache) const;
+  const std::vector<float>& forward(const Batch& batch, KvCache::Impl& cache) const;
+  // Rows [begin, begin + n) of the prepared batch; their logits rows go to `logit_row`.. .
+  void forward_rows(const Batch& batch, KvCache::Impl& cache, int64_t begin, int64_t n,
+                    int64_t& logit_row) const;
+
+  WeightsFile weights;
+  ModelConfig config;
+  base::DeviceType device;
+  int64_t max_seq_len;
+  std::unique_ptr<op::Embedding> embedding;
+  std::vector<Block> blocks;
+  std::unique_ptr<op::RmsNorm> final_norm;
+  std::unique_ptr<op::Matmul> head;
+  op::Rope rope;
+  op::Attention attention;
+  op::CopyRows copy_rows;
+  op::SwiGLU swiglu;
+  op::Add add;
+};
+
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
   WeightsFile weights = WeightsFile::open(path);
   if (options.device == base::DeviceType::kCPU) base::cpu_isa();  // a bad INFER_ISA fails here
   check_device_runs_dtypes(weights, options.device);
   base::require_device(options.device);
-  return std::unique_ptr<Model>(new Model(std::move(weights), options));
+  return std::unique_ptr<Model>(new Model(std::make_unique<Impl>(std::move(weights), options)));
 }
 
-Model::Model(WeightsFile weights, const LoadOptions& options)
-    : weights_(std::move(weights)),
-      config_(weights_.config()),
-      device_(options.device),
-      max_seq_len_(resolve_max_seq_len(config_, options)),
-      rope_(config_.head_dim, config_.rope_theta, config_.rope_scaling, max_seq_len_, device_),
-      attention_(device_, config_.n_heads, config_.n_kv_heads, config_.head_dim),
-      copy_rows_(device_),
-      swiglu_(device_),
-      add_(device_) {
-  const ModelConfig& c = config_;
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::~Model() = default;
+
+const ModelConfig& Model::config() const { return impl_->config; }
+base::DeviceType Model::device() const { return impl_->device; }
+uint64_t Model::fingerprint() const { return impl_->weights.fingerprint(); }
+int64_t Model::max_seq_len() const { return impl_->max_seq_len; }
+
+const std::vector<float>& Model::forward(const Batch& batch, KvCache& cache) const {
+  return impl_->forward(batch, *cache.impl_);
+}
+
+Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
+    : weights(std::move(weights_file)),
+      config(weights.config()),
+      device(options.device),
+      max_seq_len(resolve_max_seq_len(config, options)),
+      rope(config.head_dim, config.rope_theta, config.rope_scaling, max_seq_len, device),
+      attention(device, config.n_heads, config.n_kv_heads, config.head_dim),
+      copy_rows(device),
+      swiglu(device),
+      add(device) {
+  const ModelConfig& c = config;
   const int64_t q_dim = c.n_heads * c.head_dim;
   const int64_t kv_dim = c.n_kv_heads * c.head_dim;
-  WeightLoader w(weights_, device_);
+  WeightLoader w(weights, device);
   // Qwen2-style q/k/v biases are the only optional weights; the config says whether they exist.
   auto bias = [&](const std::string& name, int64_t size) -> std::optional<Tensor> {
     if (!c.attention_bias) return std::nullopt;
@@ -126,10 +179,10 @@ Model::Model(WeightsFile weights, const LoadOptions& options)
   };
 
   op::Weight embed = w.get_weight("embed.weight", {c.vocab_size, c.dim});
-  embedding_ = std::make_unique<op::Embedding>(embed);
+  embedding = std::make_unique<op::Embedding>(embed);
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
-    blocks_.push_back(Block{
+    blocks.push_back(Block{
         op::RmsNorm(w.get(p + "attn_norm.weight", {c.dim}), c.norm_eps),
         op::MatmulGroup({op::Matmul(w.get_weight(p + "attn.q.weight", {q_dim, c.dim}),
                                     bias(p + "attn.q.bias", q_dim)),
@@ -144,58 +197,13 @@ Model::Model(WeightsFile weights, const LoadOptions& options)
         op::Matmul(w.get_weight(p + "mlp.down.weight", {c.dim, c.hidden_dim})),
     });
   }
-  final_norm_ = std::make_unique<op::RmsNorm>(w.get("norm.weight", {c.dim}), c.norm_eps);
-  head_ = std::make_unique<op::Matmul>(
+  final_norm = std::make_unique<op::RmsNorm>(w.get("norm.weight", {c.dim}), c.norm_eps);
+  head = std::make_unique<op::Matmul>(
       c.tied_embeddings ? embed : w.get_weight("head.weight", {c.vocab_size, c.dim}));
   w.check_all_used();
 }
 
-std::unique_ptr<InferenceState> Model::new_state() const {
-  return std::make_unique<InferenceState>(*this);
-}
-
-void Model::check_input(const InferenceState& state, const std::vector<int32_t>& tokens) const {
-  if (state.model_ != this) throw base::InvalidArgument("state belongs to another model");
-  if (tokens.empty()) throw base::InvalidArgument("forward: no tokens to process");
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  if (state.n_past() + n > max_seq_len_) {
-    throw base::InvalidArgument("context overflow: " + std::to_string(state.n_past()) +
-                                " tokens in context + " + std::to_string(n) +
-                                " new > max_seq_len " + std::to_string(max_seq_len_));
-  }
-}
-
-const std::vector<float>& Model::forward(InferenceState& state,
-                                         const std::vector<int32_t>& tokens) const {
-  check_input(state, tokens);
-  Batch& batch = state.batch_;
-  batch.clear();
-  const int64_t start = state.n_past(), n = static_cast<int64_t>(tokens.size());
-  for (int64_t i = 0; i < n; ++i)
-    batch.add(tokens[i], state.sequence_, static_cast<int32_t>(start + i), i == n - 1);
-  return forward(batch, *state.cache_);
-}
-
-std::vector<float> Model::forward_all_logits(InferenceState& state,
-                                             const std::vector<int32_t>& tokens) const {
-  check_input(state, tokens);
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  std::vector<float> logits;
-  logits.reserve(static_cast<size_t>(n * config_.vocab_size));
-  // Chunk by chunk, so that the device holds the logits of one chunk at a time.
-  for (int64_t begin = 0; begin < n; begin += kPrefillChunk) {
-    Batch& batch = state.batch_;
-    batch.clear();
-    const int64_t start = state.n_past(), count = std::min(kPrefillChunk, n - begin);
-    for (int64_t i = 0; i < count; ++i)
-      batch.add(tokens[begin + i], state.sequence_, static_cast<int32_t>(start + i), true);
-    const std::vector<float>& chunk = forward(batch, *state.cache_);
-    logits.insert(logits.end(), chunk.begin(), chunk.end());
-  }
-  return logits;
-}
-
-void Model::prepare_batch(const Batch& batch, KvCache& cache) const {
+void Model::Impl::prepare_batch(const Batch& batch, KvCache::Impl& cache) const {
   const int64_t n = batch.size();
   if (n == 0) throw base::InvalidArgument("forward: the batch is empty");
   if (static_cast<int64_t>(batch.sequences.size()) != n ||
@@ -205,23 +213,22 @@ void Model::prepare_batch(const Batch& batch, KvCache& cache) const {
         "forward: the batch's tokens, sequences, positions and logit "
         "flags differ in length");
   }
-  if (cache.config_ != &config_)
-    throw base::InvalidArgument("the KV cache belongs to another model");
-  KvCache::Workspace& ws = *cache.workspace_;
+  if (cache.config != &config) throw base::InvalidArgument("the KV cache belongs to another model");
+  Workspace& ws = cache.workspace;
   // Each sequence's rows must continue it one position at a time.
   auto& next = ws.next_position;
   next.clear();
   for (int64_t i = 0; i < n; ++i) {
     const int32_t id = batch.tokens[i];
-    if (id < 0 || id >= config_.vocab_size) {
+    if (id < 0 || id >= config.vocab_size) {
       throw base::InvalidArgument("token id " + std::to_string(id) +
                                   " is outside the vocabulary [0, " +
-                                  std::to_string(config_.vocab_size) + ")");
+                                  std::to_string(config.vocab_size) + ")");
     }
     const int32_t seq = batch.sequences[i];
     auto it = std::find_if(next.begin(), next.end(), [&](const auto& e) { return e.first == seq; });
     if (it == next.end()) {
-      if (!cache.has_sequence(seq))
+      if (cache.sequences.count(seq) == 0)
         throw base::InvalidArgument("forward: the KV cache has no sequence " + std::to_string(seq));
       it = next.insert(next.end(), {seq, cache.length(seq)});
     }
@@ -231,10 +238,10 @@ void Model::prepare_batch(const Batch& batch, KvCache& cache) const {
                                   std::to_string(batch.positions[i]) + ", expected " +
                                   std::to_string(it->second));
     }
-    if (it->second >= max_seq_len_) {
+    if (it->second >= max_seq_len) {
       throw base::InvalidArgument("context overflow: sequence " + std::to_string(seq) +
                                   " would reach position " + std::to_string(it->second) +
-                                  ", max_seq_len is " + std::to_string(max_seq_len_));
+                                  ", max_seq_len is " + std::to_string(max_seq_len));
     }
     ++it->second;
   }
@@ -256,7 +263,7 @@ void Model::prepare_batch(const Batch& batch, KvCache& cache) const {
   table_at.clear();
   for (int64_t i = 0; i < n; ++i) {
     const int32_t seq = batch.sequences[i];
-    const KvCache::Sequence& s = cache.sequence(seq);
+    const KvCache::Impl::Sequence& s = cache.sequence(seq);
     auto it = std::find_if(table_at.begin(), table_at.end(),
                            [&](const auto& e) { return e.first == seq; });
     if (it == table_at.end()) {
@@ -269,15 +276,15 @@ void Model::prepare_batch(const Batch& batch, KvCache& cache) const {
   }
 }
 
-const std::vector<float>& Model::forward(const Batch& batch, KvCache& cache) const {
+const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl& cache) const {
   prepare_batch(batch, cache);
-  KvCache::Workspace& ws = *cache.workspace_;
+  Workspace& ws = cache.workspace;
   const int64_t n = batch.size();
   int64_t wanted = 0;
   for (uint8_t w : batch.want_logits) wanted += w;
-  ws.reserve_rows(config_, device_, std::min(n, kPrefillChunk));
-  ws.reserve_logit_rows(config_, device_, std::max<int64_t>(wanted, 1));
-  ws.upload_meta(device_);
+  ws.reserve_rows(config, device, std::min(n, kPrefillChunk));
+  ws.reserve_logit_rows(config, device, std::max<int64_t>(wanted, 1));
+  ws.upload_meta(device);
 
   int64_t logit_row = 0;
   for (int64_t begin = 0; begin < n; begin += kPrefillChunk)
@@ -291,25 +298,25 @@ const std::vector<float>& Model::forward(const Batch& batch, KvCache& cache) con
     i = j;
   }
 
-  ws.logits_host.resize(static_cast<size_t>(wanted * config_.vocab_size));
+  ws.logits_host.resize(static_cast<size_t>(wanted * config.vocab_size));
   if (wanted > 0) {
     // Logits only for the rows that asked: the head is the largest matrix of small models.
     Tensor last = ws.last.rows(0, wanted), normed = ws.last_norm.rows(0, wanted);
     Tensor logits = ws.logits.rows(0, wanted);
-    final_norm_->forward(cache.ctx_, last, normed);
-    head_->forward(cache.ctx_, normed, logits);
-    base::copy_bytes(ws.logits_host.data(), base::DeviceType::kCPU, logits.raw_data(), device_,
+    final_norm->forward(cache.ctx, last, normed);
+    head->forward(cache.ctx, normed, logits);
+    base::copy_bytes(ws.logits_host.data(), base::DeviceType::kCPU, logits.raw_data(), device,
                      logits.bytes());
   }
   return ws.logits_host;
 }
 
 // Rows [begin, begin + n) of a prepared batch, shapes in comments (T = n).
-void Model::forward_rows(const Batch& batch, KvCache& cache, int64_t begin, int64_t n,
-                         int64_t& logit_row) const {
-  const ModelConfig& c = config_;
-  const auto& ctx = cache.ctx_;
-  KvCache::Workspace& ws = *cache.workspace_;
+void Model::Impl::forward_rows(const Batch& batch, KvCache::Impl& cache, int64_t begin, int64_t n,
+                               int64_t& logit_row) const {
+  const ModelConfig& c = config;
+  const auto& ctx = cache.ctx;
+  Workspace& ws = cache.workspace;
   const int64_t total = batch.size();
   const int32_t* meta = ws.meta.data<int32_t>();
   Tensor ids = ws.meta.rows(begin, begin + n);                            // [T]
@@ -319,7 +326,7 @@ void Model::forward_rows(const Batch& batch, KvCache& cache, int64_t begin, int6
   pages.positions = meta + total + begin;
   pages.table_offsets = meta + 3 * total + begin;
   pages.tables = meta + 4 * total;
-  pages.block_size = cache.block_size();
+  pages.block_size = cache.block_size;
 
   Tensor x = ws.x.rows(0, n);        // [T, dim]
   Tensor xn = ws.xn.rows(0, n);      // [T, dim]
@@ -331,30 +338,30 @@ void Model::forward_rows(const Batch& batch, KvCache& cache, int64_t begin, int6
   Tensor gate = ws.gate.rows(0, n);  // [T, hidden_dim]
   Tensor up = ws.up.rows(0, n);      // [T, hidden_dim]
 
-  embedding_->forward(ctx, ids, x);
-  for (size_t l = 0; l < blocks_.size(); ++l) {
-    const Block& b = blocks_[l];
+  embedding->forward(ctx, ids, x);
+  for (size_t l = 0; l < blocks.size(); ++l) {
+    const Block& b = blocks[l];
     b.attn_norm.forward(ctx, x, xn);
     b.qkv.forward(ctx, xn, {&q, &k, &v});
-    rope_.forward(ctx, q, c.n_heads, positions);
-    rope_.forward(ctx, k, c.n_kv_heads, positions);
-    copy_rows_.forward(ctx, k, slots, cache.k_[l]);
-    copy_rows_.forward(ctx, v, slots, cache.v_[l]);
-    attention_.forward(ctx, q, cache.k_[l], cache.v_[l], attn, pages);
+    rope.forward(ctx, q, c.n_heads, positions);
+    rope.forward(ctx, k, c.n_kv_heads, positions);
+    copy_rows.forward(ctx, k, slots, cache.k[l]);
+    copy_rows.forward(ctx, v, slots, cache.v[l]);
+    attention.forward(ctx, q, cache.k[l], cache.v[l], attn, pages);
     b.o.forward(ctx, attn, proj);
-    add_.forward(ctx, x, proj, x);
+    add.forward(ctx, x, proj, x);
 
     b.ffn_norm.forward(ctx, x, xn);
     b.gate_up.forward(ctx, xn, {&gate, &up});
-    swiglu_.forward(ctx, gate, up, gate);
+    swiglu.forward(ctx, gate, up, gate);
     b.down.forward(ctx, gate, proj);
-    add_.forward(ctx, x, proj, x);
+    add.forward(ctx, x, proj, x);
   }
   const size_t row_bytes = static_cast<size_t>(c.dim) * sizeof(float);
   for (int64_t i = 0; i < n; ++i) {
     if (!batch.want_logits[begin + i]) continue;
-    base::copy_bytes(ws.last.rows(logit_row, logit_row + 1).raw_data(), device_,
-                     x.rows(i, i + 1).raw_data(), device_, row_bytes);
+    base::copy_bytes(ws.last.rows(logit_row, logit_row + 1).raw_data(), device,
+                     x.rows(i, i + 1).raw_data(), device, row_bytes);
     ++logit_row;
   }
 }

@@ -41,11 +41,32 @@ void write_file(const std::string& path, const std::string& bytes) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+namespace {
+
+// One folder per test process, removed with everything in it when the process exits.
+class TempDir {
+ public:
+  TempDir()
+      : path_(std::filesystem::temp_directory_path() /
+              ("infer_test_" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace
+
 std::string temp_path(const std::string& name) {
+  static TempDir dir;
   static std::atomic<int> counter{0};
-  return (std::filesystem::temp_directory_path() / ("infer_test_" + std::to_string(::getpid()) +
-                                                    "_" + std::to_string(counter++) + "_" + name))
-      .string();
+  return (dir.path() / (std::to_string(counter++) + "_" + name)).string();
 }
 
 }  // namespace infer::test

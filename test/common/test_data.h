@@ -17,7 +17,8 @@ std::string golden_dir();
 bool file_exists(const std::string& path);
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);
-// A unique path for a scratch file under the system temp folder.
+// A unique path for a scratch file in this process's folder under the system temp folder; the
+// folder goes when the process exits.
 std::string temp_path(const std::string& name);
 // A data file named in a golden: "exported:REL" lies in exported_model_dir() (written by the
 // ctest fixture), anything else in shared_data_dir().

@@ -56,11 +56,10 @@ Request greedy_request(const std::vector<int32_t>& prompt, int64_t max_new_token
   return r;
 }
 
-// What the single-sequence path (generate() on an InferenceState) makes of the request.
+// What the single-sequence path (generate()) makes of the request.
 std::vector<int32_t> solo(const model::Model& model, const Request& r) {
-  auto state = model.new_state();
   sampler::Sampler sampler(r.sampling);
-  return generate::generate(model, *state, r.prompt, r.options, sampler).tokens;
+  return generate::generate(model, r.prompt, r.options, sampler).tokens;
 }
 
 // Submits every request at once (or in waves) and waits for all.

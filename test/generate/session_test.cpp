@@ -57,8 +57,7 @@ class SessionTest : public ::testing::Test {
     options.max_new_tokens = 12;
     options.eos_token_ids = model_->config().eos_token_ids;
     sampler::Sampler greedy;
-    auto state = model_->new_state();
-    return generate::generate(*model_, *state, ids, options, greedy).tokens;
+    return generate::generate(*model_, ids, options, greedy).tokens;
   }
 
   static model::Model* model_;

@@ -13,6 +13,7 @@
 
 #include "compare.h"
 #include "infer/generate/generate.h"
+#include "infer/model/inference_state.h"
 #include "infer/model/model.h"
 #include "infer/sampler/sampler.h"
 #include "test_data.h"
@@ -39,8 +40,8 @@ class ModelParityTest : public ::testing::TestWithParam<std::string> {
     int full_length = 0;
     for (const json& c : golden_["cases"]) {
       const auto prompt = c["prompt_ids"].get<std::vector<int32_t>>();
-      auto state = model->new_state();
-      const std::vector<float>& logits = model->forward(*state, prompt);
+      auto state = std::make_unique<model::InferenceState>(*model);
+      const std::vector<float>& logits = state->forward(prompt);
       if (c.contains("last_logits")) {
         EXPECT_LE(test::max_abs_diff(logits, c["last_logits"].get<std::vector<float>>()),
                   kLogitTolerance)
@@ -61,9 +62,8 @@ class ModelParityTest : public ::testing::TestWithParam<std::string> {
       gen.max_new_tokens = golden_["new_tokens"].get<int64_t>();
       gen.eos_token_ids = model->config().eos_token_ids;
       sampler::Sampler greedy;
-      auto fresh = model->new_state();
       const auto expected = c["greedy_ids"].get<std::vector<int32_t>>();
-      EXPECT_EQ(generate::generate(*model, *fresh, prompt, gen, greedy).tokens, expected)
+      EXPECT_EQ(generate::generate(*model, prompt, gen, greedy).tokens, expected)
           << "prompt " << json(prompt).dump();
       full_length += static_cast<int64_t>(expected.size()) == gen.max_new_tokens;
     }

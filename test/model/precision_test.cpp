@@ -11,6 +11,7 @@
 #include "compare.h"
 #include "infer/base/error.h"
 #include "infer/kernels/registry.h"
+#include "infer/model/inference_state.h"
 #include "infer/model/model.h"
 #include "test_data.h"
 
@@ -37,8 +38,8 @@ TEST_P(PrecisionTest, LastLogitsCloseToHfFp32) {
   auto model = model::Model::load(bin);
   int agree = 0, total = 0;
   for (const json& c : golden["cases"]) {
-    auto state = model->new_state();
-    const auto& ours = model->forward(*state, c["prompt_ids"].get<std::vector<int32_t>>());
+    auto state = std::make_unique<model::InferenceState>(*model);
+    const auto& ours = state->forward(c["prompt_ids"].get<std::vector<int32_t>>());
     const auto expected = c["last_logits"].get<std::vector<float>>();
     double worst = 0;
     for (size_t i = 0; i < expected.size(); ++i)

@@ -9,7 +9,8 @@
 
 #include "compare.h"
 #include "infer/base/error.h"
-#include "infer/generate/generate.h"
+#include "infer/generate/generate_in_state.h"
+#include "infer/model/inference_state.h"
 #include "infer/model/model.h"
 #include "infer/sampler/sampler.h"
 #include "infer/tokenizer/tokenizer.h"
@@ -62,11 +63,11 @@ TEST_F(StoryModelTest, PromptIdsMatchHf) {
 
 TEST_F(StoryModelTest, OnePassPrefillEqualsTokenByToken) {
   const auto prompt = (*goldens_)["cases"][1]["prompt_ids"].get<std::vector<int32_t>>();
-  auto whole = model_->new_state();
-  const std::vector<float> one_pass = model_->forward(*whole, prompt);
-  auto stepwise = model_->new_state();
+  auto whole = std::make_unique<model::InferenceState>(*model_);
+  const std::vector<float> one_pass = whole->forward(prompt);
+  auto stepwise = std::make_unique<model::InferenceState>(*model_);
   std::vector<float> last;
-  for (int32_t id : prompt) last = model_->forward(*stepwise, {id});
+  for (int32_t id : prompt) last = stepwise->forward({id});
   // The one-pass GEMM (OpenBLAS) and the per-token GEMVs sum in different orders (the generic
   // GEMV strictly left to right), so they agree to fp32 rounding of logits about 10 in size.
   EXPECT_LE(test::max_abs_diff(one_pass, last), 5e-5);
@@ -77,22 +78,22 @@ TEST_F(StoryModelTest, LongPromptsRunInChunks) {
   // More tokens than one prefill chunk (512) needs a context longer than the story model's 512.
   std::vector<int32_t> prompt(300, 0);
   for (size_t i = 0; i < prompt.size(); ++i) prompt[i] = static_cast<int32_t>(3 + (i * 37) % 2000);
-  auto state = model_->new_state();
-  const std::vector<float> whole = model_->forward(*state, prompt);
-  auto halves = model_->new_state();
-  model_->forward(*halves, std::vector<int32_t>(prompt.begin(), prompt.begin() + 150));
+  auto state = std::make_unique<model::InferenceState>(*model_);
+  const std::vector<float> whole = state->forward(prompt);
+  auto halves = std::make_unique<model::InferenceState>(*model_);
+  halves->forward(std::vector<int32_t>(prompt.begin(), prompt.begin() + 150));
   const std::vector<float> second =
-      model_->forward(*halves, std::vector<int32_t>(prompt.begin() + 150, prompt.end()));
+      halves->forward(std::vector<int32_t>(prompt.begin() + 150, prompt.end()));
   EXPECT_LE(test::max_abs_diff(whole, second), 1e-5);
 }
 
 TEST_F(StoryModelTest, BadInputIsRefusedAndStateKept) {
-  auto state = model_->new_state();
-  model_->forward(*state, {1, 80});
-  EXPECT_THROW(model_->forward(*state, {}), base::InvalidArgument);
-  EXPECT_THROW(model_->forward(*state, {1, 5000}), base::InvalidArgument);
-  EXPECT_THROW(model_->forward(*state, {-1}), base::InvalidArgument);
-  EXPECT_THROW(model_->forward(*state, std::vector<int32_t>(511, 5)), base::InvalidArgument);
+  auto state = std::make_unique<model::InferenceState>(*model_);
+  state->forward({1, 80});
+  EXPECT_THROW(state->forward({}), base::InvalidArgument);
+  EXPECT_THROW(state->forward({1, 5000}), base::InvalidArgument);
+  EXPECT_THROW(state->forward({-1}), base::InvalidArgument);
+  EXPECT_THROW(state->forward(std::vector<int32_t>(511, 5)), base::InvalidArgument);
   EXPECT_EQ(state->n_past(), 2);
 }
 
@@ -100,16 +101,14 @@ TEST_F(StoryModelTest, GenerationStopsWhenTheContextIsFull) {
   model::LoadOptions options;
   options.max_seq_len = 10;
   auto small = model::Model::load(test::exported_model_dir() + "/story.bin", options);
-  auto state = small->new_state();
   generate::GenerateOptions gen;
   gen.max_new_tokens = 100;
   sampler::Sampler greedy;
-  const auto result = generate::generate(*small, *state, {1, 80, 429, 598, 303, 489}, gen, greedy);
+  const auto result = generate::generate(*small, {1, 80, 429, 598, 303, 489}, gen, greedy);
   EXPECT_EQ(result.stop_reason, generate::StopReason::kContext);
   EXPECT_EQ(result.tokens.size(), 5u);
-  EXPECT_THROW(
-      generate::generate(*small, *small->new_state(), std::vector<int32_t>(11, 5), gen, greedy),
-      base::InvalidArgument);
+  EXPECT_THROW(generate::generate(*small, std::vector<int32_t>(11, 5), gen, greedy),
+               base::InvalidArgument);
   options.max_seq_len = 513;
   EXPECT_THROW(model::Model::load(test::exported_model_dir() + "/story.bin", options),
                base::InvalidArgument);
@@ -122,10 +121,9 @@ generate::GenerateResult generate_story(const model::Model& model,
                                         int cancel_after = -1) {
   options.tokenizer = &tokenizer;
   options.text_continues_prompt = true;
-  auto state = model.new_state();
   sampler::Sampler greedy;
   int calls = 0;
-  return generate::generate(model, *state, tokenizer.encode("Once upon a time"), options, greedy,
+  return generate::generate(model, tokenizer.encode("Once upon a time"), options, greedy,
                             [&](const generate::StreamPiece& piece) {
                               if (pieces) pieces->push_back(piece);
                               return ++calls != cancel_after;
@@ -196,14 +194,12 @@ TEST_F(StoryModelTest, TheCallbackCanCancel) {
 TEST_F(StoryModelTest, StopStringsNeedATokenizerAndContent) {
   generate::GenerateOptions options;
   options.stop_strings = {"x"};
-  auto state = model_->new_state();
+  auto state = std::make_unique<model::InferenceState>(*model_);
   sampler::Sampler greedy;
-  EXPECT_THROW(generate::generate(*model_, *state, {1, 80}, options, greedy),
-               base::InvalidArgument);
+  EXPECT_THROW(generate::generate(*state, {1, 80}, options, greedy), base::InvalidArgument);
   options.tokenizer = tokenizer_;
   options.stop_strings = {""};
-  EXPECT_THROW(generate::generate(*model_, *state, {1, 80}, options, greedy),
-               base::InvalidArgument);
+  EXPECT_THROW(generate::generate(*state, {1, 80}, options, greedy), base::InvalidArgument);
   EXPECT_EQ(state->n_past(), 0) << "a refused call leaves the state as it was";
 }
 

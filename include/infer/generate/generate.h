@@ -65,13 +65,12 @@ using StreamCallback = std::function<bool(const StreamPiece& piece)>;
 // string, stop strings without a tokenizer).
 void validate(const GenerateOptions& options);
 
-// Runs `prompt` (non-empty, starting at the state's current position) and generates. `context`
-// is what the state already holds before `prompt` (the repetition penalty looks at it). Throws
-// InvalidArgument when the prompt does not fit in the context, or stop strings come without a
-// tokenizer.
-GenerateResult generate(const model::Model& model, model::InferenceState& state,
-                        const std::vector<int32_t>& prompt, const GenerateOptions& options,
-                        sampler::Sampler& sampler, const StreamCallback& on_piece = nullptr,
-                        const std::vector<int32_t>& context = {});
+// Generates a continuation of `prompt` (non-empty) in a context of its own, sized for the prompt
+// and options.max_new_tokens (at most the model's max_seq_len()). Throws InvalidArgument when
+// the prompt does not fit in max_seq_len() or `options` fail validate(). For many requests at
+// once use the Engine; for a conversation that keeps its cache between turns, a Session.
+GenerateResult generate(const model::Model& model, const std::vector<int32_t>& prompt,
+                        const GenerateOptions& options, sampler::Sampler& sampler,
+                        const StreamCallback& on_piece = nullptr);
 
 }  // namespace infer::generate

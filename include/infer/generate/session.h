@@ -14,6 +14,10 @@
 #include "infer/sampler/sampler.h"
 #include "infer/tokenizer/tokenizer.h"
 
+namespace infer::model {
+class InferenceState;
+}
+
 namespace infer::generate {
 
 class Session {
@@ -21,6 +25,9 @@ class Session {
   // `model` and `tokenizer` must outlive the session. An empty `system_message` means none.
   Session(const model::Model& model, const tokenizer::Tokenizer& tokenizer, ChatTemplate chat,
           std::string system_message = "");
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   // Adds the user's message, generates the assistant's reply (streamed through `on_piece`) and
   // records the turn, even a cancelled or cut-off one. options.tokenizer is the session's; empty
@@ -37,7 +44,7 @@ class Session {
   const std::vector<ChatMessage>& messages() const { return messages_; }
   // The tokens the KV cache holds, in order.
   const std::vector<int32_t>& cached_tokens() const { return tokens_; }
-  int64_t context_capacity() const { return state_->capacity(); }
+  int64_t context_capacity() const;
 
   // Back to right after turn `turn` (0: before the first). Only shortens the cache: nothing is
   // copied or recomputed. Throws InvalidArgument for a turn outside [0, turns()].

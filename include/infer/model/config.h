@@ -4,9 +4,19 @@
 #include <string>
 #include <vector>
 
-#include "infer/op/rope.h"
-
 namespace infer::model {
+
+// HF's rope_scaling: "linear" divides every frequency by `factor`; "llama3" (Llama 3.1/3.2)
+// divides only the low frequencies, with a smooth band between low_freq_factor and
+// high_freq_factor wavelengths relative to the original context.
+struct RopeScaling {
+  enum class Type { kNone, kLinear, kLlama3 };
+  Type type = Type::kNone;
+  double factor = 1.0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  int64_t original_max_position_embeddings = 8192;
+};
 
 struct ModelConfig {
   std::string arch;  // "llama" or "qwen2": one decoder; the differences are the fields below
@@ -19,7 +29,7 @@ struct ModelConfig {
   int64_t vocab_size = 0;
   int64_t max_position_embeddings = 0;
   double rope_theta = 10000.0;
-  op::RopeScaling rope_scaling;
+  RopeScaling rope_scaling;
   float norm_eps = 1e-5f;
   bool tied_embeddings = false;  // the output head reuses the embedding table
   bool attention_bias = false;   // q/k/v projections carry a bias (Qwen2)

@@ -8,15 +8,10 @@
 // first). A KvCache is used by one thread at a time; it also holds the activation buffers of
 // the forward passes that run on it.
 #include <cstdint>
-#include <list>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
-#include "infer/base/device.h"
-#include "infer/kernels/kernel_context.h"
 #include "infer/model/config.h"
-#include "infer/tensor/tensor.h"
 
 namespace infer::model {
 
@@ -47,10 +42,10 @@ class KvCache {
   static int64_t blocks_for_mib(const ModelConfig& config, int64_t mib,
                                 int64_t block_size = kDefaultBlockSize);
 
-  int64_t block_size() const { return block_size_; }
-  int64_t n_blocks() const { return static_cast<int64_t>(blocks_.size()); }
+  int64_t block_size() const;
+  int64_t n_blocks() const;
   // The most positions one sequence can hold: the whole pool.
-  int64_t capacity_tokens() const { return n_blocks() * block_size_; }
+  int64_t capacity_tokens() const { return n_blocks() * block_size(); }
   KvCacheStats stats() const;
 
   // A new, empty sequence; its id is valid until remove_sequence().
@@ -59,7 +54,7 @@ class KvCache {
   int32_t fork_sequence(int32_t seq);
   // Releases the sequence's blocks (full ones stay cached for prefix hits).
   void remove_sequence(int32_t seq);
-  bool has_sequence(int32_t seq) const { return sequences_.count(seq) != 0; }
+  bool has_sequence(int32_t seq) const;
   int64_t length(int32_t seq) const;
   // The tokens whose keys and values the sequence holds, in order.
   const std::vector<int32_t>& tokens(int32_t seq) const;
@@ -77,7 +72,7 @@ class KvCache {
   // Blocks that appending n positions to `seq` takes from the pool (new blocks, plus a copy of a
   // shared last block), and blocks the pool can give now (free or evictable).
   int64_t blocks_needed(int32_t seq, int64_t n) const;
-  int64_t available_blocks() const { return static_cast<int64_t>(free_.size() + lru_.size()); }
+  int64_t available_blocks() const;
 
   // The keys and values of positions [0, length) of `seq` copied to the host: for each layer,
   // its keys then its values, each [length, n_kv_heads * head_dim] row-major.
@@ -88,59 +83,9 @@ class KvCache {
   void write(int32_t seq, const std::vector<int32_t>& tokens, const std::vector<float>& kv);
 
  private:
-  friend class Model;
-
-  struct Block {
-    int32_t refs = 0;
-    bool hashed = false;  // registered in by_hash_ (then immutable)
-    uint64_t hash = 0;
-    uint64_t parent_hash = 0;
-    std::vector<int32_t> tokens;  // of a hashed block, to tell a hash collision from a hit
-    std::list<int32_t>::iterator lru_position;
-  };
-  struct Sequence {
-    std::vector<int32_t> table;
-    std::vector<int32_t> tokens;
-    // With prefix caching: the chain hash of each full block so far, so that a step hashes only
-    // the blocks it fills.
-    std::vector<uint64_t> hashes;
-  };
-  // Activations and per-pass metadata of Model::forward, grown on demand and reused.
-  struct Workspace;
-
-  Sequence& sequence(int32_t seq);
-  const Sequence& sequence(int32_t seq) const;
-  int32_t allocate_block();
-  void release_block(int32_t block);
-  void copy_block(int32_t from, int32_t to, int64_t positions);
-  // Makes room for positions [length, length + n) of `seq`: new blocks, and a private copy of a
-  // last block that is shared or cached. Throws InvalidArgument when the pool is short.
-  void prepare_append(int32_t seq, int64_t n);
-  // Records that positions [length, length + n) now hold `tokens`, and registers the blocks this
-  // filled for prefix hits.
-  void commit(int32_t seq, const int32_t* tokens, int64_t n);
-  // The pool row of position `pos` of `seq` (its block must exist).
-  int64_t slot(const Sequence& s, int64_t pos) const {
-    return int64_t{s.table[pos / block_size_]} * block_size_ + pos % block_size_;
-  }
-  uint64_t block_hash(uint64_t parent, const int32_t* tokens) const;
-
-  const ModelConfig* config_;
-  base::DeviceType device_;
-  int64_t block_size_;
-  bool prefix_caching_;
-  std::vector<tensor::Tensor> k_;  // per layer: [n_blocks * block_size, n_kv_heads * head_dim]
-  std::vector<tensor::Tensor> v_;
-  std::vector<Block> blocks_;
-  std::vector<int32_t> free_;  // never-cached free blocks, lowest on top
-  std::list<int32_t> lru_;     // cached blocks no sequence holds, least recently used first
-  std::unordered_map<uint64_t, int32_t> by_hash_;
-  std::unordered_map<int32_t, Sequence> sequences_;
-  int32_t next_sequence_ = 0;
-  int64_t prefix_hits_ = 0;
-  int64_t evictions_ = 0;
-  std::unique_ptr<Workspace> workspace_;
-  kernels::KernelContext ctx_;
+  friend class Model;  // runs forward passes on the pool
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace infer::model

@@ -5,21 +5,12 @@
 
 #include "infer/base/device.h"
 #include "infer/kernels/ops.h"
+#include "infer/model/config.h"
 #include "infer/tensor/tensor.h"
 
 namespace infer::op {
 
-// HF's rope_scaling: "linear" divides every frequency by `factor`; "llama3" (Llama 3.1/3.2)
-// divides only the low frequencies, with a smooth band between low_freq_factor and
-// high_freq_factor wavelengths relative to the original context.
-struct RopeScaling {
-  enum class Type { kNone, kLinear, kLlama3 };
-  Type type = Type::kNone;
-  double factor = 1.0;
-  double low_freq_factor = 1.0;
-  double high_freq_factor = 4.0;
-  int64_t original_max_position_embeddings = 8192;
-};
+using model::RopeScaling;
 
 class Rope {
  public:

@@ -1,6 +1,6 @@
 #pragma once
-// One sequence's context for the single-conversation API (Model::forward(state, tokens)): a
-// KvCache of its own, sized for max_seq_len positions, holding one sequence. After the first
+// One sequence with a KV cache of its own: the single-conversation path under generate() and
+// Session, and the tests and tools that score or step a model token by token. After the first
 // decode step nothing is allocated per token.
 #include <cstdint>
 #include <memory>
@@ -8,20 +8,30 @@
 
 #include "infer/model/batch.h"
 #include "infer/model/kv_cache.h"
+#include "infer/model/model.h"
 
 namespace infer::model {
 
-class Model;
-
 class InferenceState {
  public:
-  explicit InferenceState(const Model& model);
+  // Room for `capacity` positions (0: the model's max_seq_len(); never more than that).
+  explicit InferenceState(const Model& model, int64_t capacity = 0);
 
+  const Model& model() const { return *model_; }
   // Number of positions already in the KV cache.
   int64_t n_past() const { return cache_->length(sequence_); }
   int64_t capacity() const { return capacity_; }
   // Forgets every position from `n` on (n <= n_past()); the cache memory is reused as is.
   void truncate(int64_t n) { cache_->truncate(sequence_, n); }
+
+  // Appends `tokens` to the context (positions n_past()..), runs them through the model as one
+  // matrix pass (in chunks for long prompts) and returns the logits of the last token, on the
+  // host. Throws InvalidArgument for an empty input, a token id outside the vocabulary, or a
+  // context that would exceed capacity(); the state is unchanged then.
+  const std::vector<float>& forward(const std::vector<int32_t>& tokens);
+  // Like forward(), but returns the logits of every token, [tokens.size(), vocab_size]
+  // row-major: for scoring a text (perplexity, teacher-forced comparisons).
+  std::vector<float> forward_all_logits(const std::vector<int32_t>& tokens);
 
   // The tokens the cache holds, and their keys and values copied to the host: for each layer,
   // its keys then its values, each [n_past(), n_kv_heads * head_dim] row-major.
@@ -33,7 +43,7 @@ class InferenceState {
   void restore_kv(const std::vector<int32_t>& tokens, const std::vector<float>& kv);
 
  private:
-  friend class Model;
+  void check_input(const std::vector<int32_t>& tokens) const;
 
   const Model* model_;
   int64_t capacity_;
