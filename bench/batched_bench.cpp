@@ -23,6 +23,7 @@ DEFINE_int64(pp, 128, "Prompt tokens per sequence");
 DEFINE_int64(tg, 32, "Generated (decode) tokens per sequence");
 DEFINE_string(batches, "1,2,4,8,16,32", "Comma-separated batch sizes");
 DEFINE_int32(threads, 0, "CPU threads (0 = all cores)");
+DEFINE_bool(bf16_activations, false, "Round activations to bf16 for bf16 weights (LoadOptions)");
 DEFINE_int32(repeats, 1, "Runs per batch size; the fastest is reported");
 DEFINE_string(output_format, "table", "table (markdown, like llama-batched-bench) or json");
 
@@ -94,6 +95,7 @@ int run(const std::string& model_path) {
   base::set_num_threads(FLAGS_threads);
   model::LoadOptions options;
   options.max_seq_len = FLAGS_pp + FLAGS_tg;
+  options.bf16_activations = FLAGS_bf16_activations;
   const auto model = model::Model::load(model_path, options);
   measure(*model, 1);  // warm-up: page the weights in, grow the buffers
 

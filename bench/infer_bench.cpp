@@ -30,6 +30,7 @@ DEFINE_int32(repeats, 3, "runs of prefill + decode; medians are reported");
 DEFINE_int64(bandwidth_mib, 1024,
              "size of the host read-bandwidth array (0 = skip; skipped on cuda)");
 DEFINE_string(device, "cpu", "device to run on: cpu or cuda");
+DEFINE_bool(bf16_activations, false, "round activations to bf16 for bf16 weights (LoadOptions)");
 
 namespace {
 
@@ -76,6 +77,7 @@ int run(const std::string& path) {
   infer::model::LoadOptions options;
   options.max_seq_len = FLAGS_prompt_tokens + FLAGS_gen_tokens;
   options.device = infer::base::parse_device(FLAGS_device);
+  options.bf16_activations = FLAGS_bf16_activations;
   const auto model = infer::model::Model::load(path, options);
   const double load_s = since(load_start);
 
@@ -133,6 +135,7 @@ int run(const std::string& path) {
   nlohmann::json out = {{"model", path},
                         {"device", FLAGS_device},
                         {"cpu_isa", infer::base::isa_name(infer::base::cpu_isa())},
+                        {"bf16_activations", FLAGS_bf16_activations},
                         {"blas_core", infer::base::blas_core_name()},
                         {"threads", infer::base::num_threads()},
                         {"prompt_tokens", FLAGS_prompt_tokens},

@@ -12,6 +12,7 @@
 #include <random>
 #include <vector>
 
+#include "infer/base/cpu_isa.h"
 #include "infer/base/threads.h"
 #include "infer/op/attention.h"
 #include "infer/op/matmul.h"
@@ -38,8 +39,11 @@ Tensor random_tensor(infer::tensor::Shape shape) {
 // decode step, instead of from a cache that a single matrix would fit in.
 constexpr int64_t kColdBytes = int64_t(512) << 20;
 
-// The weight dtypes benchmarked, indexed by the first benchmark argument.
-constexpr DataType kDtypes[] = {DataType::kF32, DataType::kF16, DataType::kBF16, DataType::kI8};
+// The weight dtypes benchmarked, indexed by the first benchmark argument; index 4 is bf16 with
+// the activations rounded to bf16 (LoadOptions::bf16_activations, AVX512_BF16 CPUs only).
+constexpr DataType kDtypes[] = {DataType::kF32, DataType::kF16, DataType::kBF16, DataType::kI8,
+                                DataType::kBF16};
+constexpr int64_t kBf16ActivationsIndex = 4;
 
 Tensor copy_of(const Tensor& t) {
   if (t.empty()) return t;
@@ -57,6 +61,12 @@ int64_t stored_bytes(const infer::op::Weight& w) {
 // the exporter's default); args: dtype, m, n, k. Bytes are the weight's stored bytes.
 void BM_Matmul(benchmark::State& state) {
   const DataType dtype = kDtypes[state.range(0)];
+  infer::kernels::KernelContext ctx;
+  ctx.bf16_activations = state.range(0) == kBf16ActivationsIndex;
+  if (ctx.bf16_activations && infer::base::cpu_isa() != infer::base::CpuIsa::kAvx512Bf16) {
+    state.SkipWithError("bf16 activations need AVX512_BF16");
+    return;
+  }
   const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
   const Tensor values = random_tensor({n * k});
   const infer::op::Weight first =
@@ -73,11 +83,11 @@ void BM_Matmul(benchmark::State& state) {
   Tensor out = Tensor::empty({m, n}, DataType::kF32, DeviceType::kCPU);
   size_t next = 0;
   for (auto _ : state) {
-    layers[next].forward({}, x, out);
+    layers[next].forward(ctx, x, out);
     next = (next + 1) % layers.size();
     benchmark::DoNotOptimize(out.data<float>());
   }
-  state.SetLabel(infer::base::dtype_name(dtype));
+  state.SetLabel(ctx.bf16_activations ? "bf16 activations" : infer::base::dtype_name(dtype));
   state.SetBytesProcessed(state.iterations() * bytes);
   state.counters["GFLOP/s"] =
       benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate,
@@ -176,12 +186,12 @@ void BM_AttentionDecode(benchmark::State& state) {
 
 // Every matrix shape of Qwen2.5-0.5B (dim 896, kv 128, ffn 4864) and Llama-3.2-1B (dim 2048,
 // kv 512, ffn 8192), and SmolLM2-135M's up/gate (576 -> 1536), for each dtype: m = 1 is the
-// decode GEMV, m = 128 and 512 prefill chunks.
+// decode GEMV, m = 8 and 32 batched decode steps, m = 128 and 512 prefill chunks.
 void MatmulShapes(benchmark::internal::Benchmark* b) {
   const int64_t shapes[][2] = {{896, 896},  {128, 896},   {4864, 896},  {896, 4864}, {2048, 2048},
                                {512, 2048}, {8192, 2048}, {2048, 8192}, {1536, 576}};
-  for (int64_t m : {1, 128, 512}) {
-    for (int64_t dtype = 0; dtype < 4; ++dtype) {
+  for (int64_t m : {1, 8, 32, 128, 512}) {
+    for (int64_t dtype = 0; dtype < 5; ++dtype) {
       for (const auto& s : shapes) b->Args({dtype, m, s[0], s[1]});
     }
   }

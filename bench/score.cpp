@@ -1,7 +1,9 @@
 // Teacher-forced scoring: runs a token sequence through a model in one pass and writes the logits
 // of every position, for comparisons with HF (hf_infer/precision_report.py).
-//   score MODEL.bin IDS.json OUT.f32 [--device cpu|cuda]
+//   score MODEL.bin IDS.json OUT.f32 [--device cpu|cuda] [--bf16_activations]
 // IDS.json is a JSON array of token ids; OUT.f32 receives [n, vocab] float32, row-major.
+#include <gflags/gflags.h>
+
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,9 +14,15 @@
 #include "infer/model/inference_state.h"
 #include "infer/model/model.h"
 
+DEFINE_string(device, "cpu", "Device to run on: cpu or cuda");
+DEFINE_bool(bf16_activations, false, "Round activations to bf16 for bf16 weights (LoadOptions)");
+
 int main(int argc, char** argv) {
-  if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--device")) {
-    std::fprintf(stderr, "usage: score MODEL.bin IDS.json OUT.f32 [--device cpu|cuda]\n");
+  gflags::SetUsageMessage(
+      "score MODEL.bin IDS.json OUT.f32 [--device cpu|cuda] [--bf16_activations]");
+  gflags::ParseCommandLineFlags(&argc, &argv, true);
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s\n", gflags::ProgramUsage());
     return 2;
   }
   try {
@@ -22,7 +30,8 @@ int main(int argc, char** argv) {
     if (!in) throw std::runtime_error(std::string("cannot read ") + argv[2]);
     const auto ids = nlohmann::json::parse(in).get<std::vector<int32_t>>();
     infer::model::LoadOptions options;
-    if (argc == 6) options.device = infer::base::parse_device(argv[5]);
+    options.device = infer::base::parse_device(FLAGS_device);
+    options.bf16_activations = FLAGS_bf16_activations;
     options.max_seq_len = static_cast<int64_t>(ids.size());
     const auto model = infer::model::Model::load(argv[1], options);
     auto state = std::make_unique<infer::model::InferenceState>(*model);

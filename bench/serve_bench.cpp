@@ -34,6 +34,7 @@ DEFINE_int64(parallel, 16, "Requests generating at once (Engine max_running)");
 DEFINE_int64(step_tokens, 64, "Token budget of one forward pass");
 DEFINE_int64(kv_cache_mib, 1024, "KV cache pool");
 DEFINE_int32(threads, 0, "CPU threads (0 = all cores)");
+DEFINE_bool(bf16_activations, false, "Round activations to bf16 for bf16 weights (LoadOptions)");
 DEFINE_int64(seed, 1, "Seed of the arrival times, lengths and prompt tokens");
 
 namespace {
@@ -78,7 +79,9 @@ int run(const std::string& model_path) {
         "--rate >= 0");
   }
   base::set_num_threads(FLAGS_threads);
-  const auto model = model::Model::load(model_path);
+  model::LoadOptions load_options;
+  load_options.bf16_activations = FLAGS_bf16_activations;
+  const auto model = model::Model::load(model_path, load_options);
   engine::EngineOptions options;
   options.max_running = FLAGS_parallel;
   options.step_tokens = FLAGS_step_tokens;

@@ -3,6 +3,7 @@
 
     python hf_infer/precision_report.py --hf_dir ../shared/models/story \\
         --bin fp32=models/story.bin --bin int8=models/story-int8.bin [--tokens 512]
+        [--bin "bf16, activations rounded=models/story-bf16.bin:bf16_activations"]
 
 Samples a --tokens long text from the HF model (seeded, temperature 1), computes HF fp32 logits
 at every position in one teacher-forced pass, runs build/bench/score on each .bin over the same
@@ -52,7 +53,8 @@ def logits_on_stored_weights(model, bin_path: str, ids: torch.Tensor) -> np.ndar
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hf_dir", required=True)
-    parser.add_argument("--bin", action="append", required=True, help="NAME=PATH, repeatable")
+    parser.add_argument("--bin", action="append", required=True,
+                        help="NAME=PATH[:FLAG,...] (FLAGs passed to score, e.g. bf16_activations), repeatable")
     parser.add_argument("--tokens", type=int, default=512)
     parser.add_argument("--score", default=os.path.join(HERE, "..", "build", "bench", "score"))
     parser.add_argument("--seed", type=int, default=0)
@@ -88,8 +90,10 @@ def main() -> int:
             json.dump(ids, f)
         for spec in args.bin:
             name, path = spec.split("=", 1)
-            out = os.path.join(tmp, name + ".f32")
-            subprocess.run([args.score, path, ids_path, out], check=True, capture_output=True)
+            path, _, flags = path.partition(":")
+            out = os.path.join(tmp, f"{len(os.listdir(tmp))}.f32")
+            subprocess.run([args.score, path, ids_path, out] + [f"--{f}" for f in flags.split(",") if f],
+                           check=True, capture_output=True)
             ours = np.fromfile(out, dtype=np.float32).reshape(reference.shape)
             agree = float((ours.argmax(axis=1) == hf_top1).mean())
             err = np.abs(ours - reference)

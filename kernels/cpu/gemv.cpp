@@ -219,20 +219,8 @@ void gemv_group(base::DataType dtype, const WeightRef* w, const float* x, float*
     x_group_sums(x, k, with_offsets->group_size, group_sums.data());
   }
   const float* sums = group_sums.data();
-  int64_t total = 0;
-  for (int i = 0; i < count; ++i) total += n[i];
-    // Each thread streams one contiguous block of the rows of all weights, taken in order.
-#pragma omp parallel
-  {
-    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
-    const int64_t begin = total * t / threads, end = total * (t + 1) / threads;
-    int64_t first_row = 0;  // of weight i, in the concatenation
-    for (int i = 0; i < count && first_row < end; first_row += n[i], ++i) {
-      const int64_t from = std::max(begin, first_row) - first_row;
-      const int64_t to = std::min(end, first_row + n[i]) - first_row;
-      if (from < to) rows(w[i], x, sums, ys[i], from, to, k);
-    }
-  }
+  parallel_row_spans(
+      n, count, [&](int i, int64_t from, int64_t to) { rows(w[i], x, sums, ys[i], from, to, k); });
 }
 
 }  // namespace infer::kernels::cpu

@@ -2,6 +2,9 @@
 // Batch-1 matrix-vector products (the decode step) that stream each weight row once in its
 // stored dtype and widen it in registers: no dequantised copy of the weights is ever written.
 // One implementation per instruction set (generic, AVX2, AVX-512), chosen at run time.
+#include <omp.h>
+
+#include <algorithm>
 #include <cstdint>
 
 #include "infer/base/cpu_isa.h"
@@ -71,6 +74,37 @@ void gemv(base::DataType dtype, const WeightRef& w, const float* x, float* y, in
 // kernels for base::cpu_isa(): row for row the same floats as gemv() gives for that row alone.
 void gemm(base::DataType dtype, const WeightRef& w, const float* x, int64_t m, int64_t n, int64_t k,
           float* out);
+
+// Runs rows(i, from, to) on the current thread pool over the rows of `count` matrices of n[i]
+// rows each, taken as one concatenation and split evenly: each thread gets one contiguous span,
+// so that it streams its share of the weights in order, with one fork/join for all of them.
+template <class Rows>
+void parallel_row_spans(const int64_t* n, int count, Rows rows) {
+  int64_t total = 0;
+  for (int i = 0; i < count; ++i) total += n[i];
+#pragma omp parallel
+  {
+    const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t begin = total * t / threads, end = total * (t + 1) / threads;
+    int64_t first_row = 0;  // of matrix i, in the concatenation
+    for (int i = 0; i < count && first_row < end; first_row += n[i], ++i) {
+      const int64_t from = std::max(begin, first_row) - first_row;
+      const int64_t to = std::min(end, first_row + n[i]) - first_row;
+      if (from < to) rows(i, from, to);
+    }
+  }
+}
+
+// ys[i] = W_i x for `count` bf16 weights sharing x, with x rounded to bf16 once: the decode step
+// of gemm_bf16_activations, the same floats as its rows.
+void gemv_bf16_activations(const WeightRef* w, const float* x, float* const* ys, const int64_t* n,
+                           int count, int64_t k);
+
+// out[m, n] = x[m, k] · w[n, k]ᵀ for bf16 weights, with x rounded to bf16 and multiplied by
+// AVX512_BF16 dot products: for LoadOptions::bf16_activations, on CPUs with that set only (the
+// caller checks). Row for row the same floats whatever m is.
+void gemm_bf16_activations(const WeightRef& w, const float* x, int64_t m, int64_t n, int64_t k,
+                           float* out);
 
 // ys[i] = W_i x for `count` weights of one dtype and k columns sharing x, in one parallel
 // region: the rows of all of them are split evenly among the threads.

@@ -80,7 +80,7 @@ inline void gemv_rows_multi(const T* w, const float* x, float* out, int64_t ldo,
   const int64_t range = range_length(k, kLanes);
   for (int64_t r = begin; r < end; ++r) {
     const T* row = w + r * k;
-    float total[M];
+    float total[M] = {};
     for (int64_t k0 = 0; k0 < k; k0 += range) {
       const int64_t k1 = std::min(k, k0 + range);
       typename V::F acc[M];

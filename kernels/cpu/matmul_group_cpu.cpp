@@ -7,8 +7,12 @@ namespace infer::kernels {
 namespace {
 
 template <base::DataType kType>
-void matmul_group_cpu(const KernelContext&, const float* x, const WeightRef* w, float* const* outs,
-                      const int64_t* n, int count, int64_t k) {
+void matmul_group_cpu(const KernelContext& ctx, const float* x, const WeightRef* w,
+                      float* const* outs, const int64_t* n, int count, int64_t k) {
+  if (kType == base::DataType::kBF16 && ctx.bf16_activations) {
+    cpu::gemv_bf16_activations(w, x, outs, n, count, k);
+    return;
+  }
   cpu::gemv_group(kType, w, x, outs, n, count, k);
 }
 

@@ -12,8 +12,12 @@ namespace {
 using base::DataType;
 
 template <DataType kType>
-void matmul_dequant_cpu(const KernelContext&, const float* x, const WeightRef& w, float* out,
+void matmul_dequant_cpu(const KernelContext& ctx, const float* x, const WeightRef& w, float* out,
                         int64_t m, int64_t n, int64_t k) {
+  if (kType == DataType::kBF16 && ctx.bf16_activations) {
+    cpu::gemm_bf16_activations(w, x, m, n, k, out);
+    return;
+  }
   if (m == 1) {
     cpu::gemv(kType, w, x, out, n, k);
     return;

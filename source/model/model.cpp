@@ -103,6 +103,26 @@ void check_device_runs_dtypes(const WeightsFile& file, base::DeviceType device) 
   }
 }
 
+// LoadOptions::bf16_activations only means something for bf16 matrices on a CPU that has the
+// dot-product instructions; anything else is refused rather than silently ignored.
+void check_bf16_activations(const WeightsFile& file, const LoadOptions& options) {
+  if (!options.bf16_activations) return;
+  if (options.device != base::DeviceType::kCPU) {
+    throw base::Unsupported("bf16 activations are a CPU option; the model is loaded on " +
+                            std::string(base::device_name(options.device)));
+  }
+  if (base::cpu_isa() != base::CpuIsa::kAvx512Bf16) {
+    throw base::Unsupported(std::string("bf16 activations need a CPU with AVX512_BF16; this one "
+                                        "runs the ") +
+                            base::isa_name(base::cpu_isa()) + " kernels");
+  }
+  for (const auto& [name, info] : file.tensors())
+    if (info.dtype == base::DataType::kBF16) return;
+  throw base::InvalidArgument(file.path() +
+                              ": bf16 activations apply to bf16 weights, and this file has none "
+                              "(export it with --dtype bf16)");
+}
+
 }  // namespace
 
 struct Model::Impl {
@@ -127,6 +147,7 @@ struct Model::Impl {
   ModelConfig config;
   base::DeviceType device;
   int64_t max_seq_len;
+  bool bf16_activations;
   std::unique_ptr<op::Embedding> embedding;
   std::vector<Block> blocks;
   std::unique_ptr<op::RmsNorm> final_norm;
@@ -141,6 +162,7 @@ struct Model::Impl {
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
   WeightsFile weights = WeightsFile::open(path);
   if (options.device == base::DeviceType::kCPU) base::cpu_isa();  // a bad INFER_ISA fails here
+  check_bf16_activations(weights, options);
   check_device_runs_dtypes(weights, options.device);
   base::require_device(options.device);
   return std::unique_ptr<Model>(new Model(std::make_unique<Impl>(std::move(weights), options)));
@@ -163,6 +185,7 @@ Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
       config(weights.config()),
       device(options.device),
       max_seq_len(resolve_max_seq_len(config, options)),
+      bf16_activations(options.bf16_activations),
       rope(config.head_dim, config.rope_theta, config.rope_scaling, max_seq_len, device),
       attention(device, config.n_heads, config.n_kv_heads, config.head_dim),
       copy_rows(device),
@@ -278,6 +301,7 @@ void Model::Impl::prepare_batch(const Batch& batch, KvCache::Impl& cache) const 
 
 const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl& cache) const {
   prepare_batch(batch, cache);
+  cache.ctx.bf16_activations = bf16_activations;
   Workspace& ws = cache.workspace;
   const int64_t n = batch.size();
   int64_t wanted = 0;

@@ -256,3 +256,15 @@ def test_every_instruction_set_gives_the_same_greedy_text():
     bad = subprocess.run([BINARY, STORY_BIN, STORY_TOKENIZER], capture_output=True, text=True, timeout=60,
                          env={**os.environ, "INFER_ISA": "sse9"})
     expect_error(bad, "INFER_ISA=sse9: unknown instruction set 'sse9' (generic, avx2, avx512, avx512_bf16)")
+
+
+def test_bf16_activations_are_refused_where_they_cannot_apply():
+    # story.bin holds f32 weights: the flag is refused with the fix, not silently ignored.
+    result = run("--bf16_activations", "--max_new_tokens", "4")
+    if "AVX512_BF16" in result.stderr:
+        expect_error(result, "bf16 activations need a CPU with AVX512_BF16")
+    else:
+        expect_error(result, "bf16 activations apply to bf16 weights", "--dtype bf16")
+    forced = subprocess.run([BINARY, STORY_BIN, STORY_TOKENIZER, "--bf16_activations"], capture_output=True,
+                            text=True, timeout=60, env={**os.environ, "INFER_ISA": "generic"})
+    expect_error(forced, "bf16 activations need a CPU with AVX512_BF16; this one runs the generic kernels")

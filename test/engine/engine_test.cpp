@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "infer/base/cpu_isa.h"
 #include "infer/base/error.h"
 #include "infer/engine/engine.h"
 #include "infer/generate/generate.h"
@@ -25,10 +26,14 @@ using engine::EngineOptions;
 using engine::Outcome;
 using engine::Request;
 
-std::unique_ptr<model::Model> load(const std::string& name) {
-  const std::string path = test::exported_model_dir() + "/" + name + ".bin";
+// "NAME", or "NAME+bf16_activations" for LoadOptions::bf16_activations.
+std::unique_ptr<model::Model> load(const std::string& spec) {
+  const size_t plus = spec.find('+');
+  const std::string path = test::exported_model_dir() + "/" + spec.substr(0, plus) + ".bin";
   if (!test::file_exists(path)) return nullptr;
-  return model::Model::load(path);
+  model::LoadOptions options;
+  options.bf16_activations = plus != std::string::npos;
+  return model::Model::load(path, options);
 }
 
 // Prompts of 1 to 70 random tokens; every third one starts with the same 37 tokens, so that
@@ -80,6 +85,10 @@ std::vector<Outcome> run_all(Engine& engine, const std::vector<Request>& request
 class EngineInvarianceTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EngineInvarianceTest, ManyAtOnceEqualEachAlone) {
+  if (GetParam().find("+bf16_activations") != std::string::npos &&
+      base::cpu_isa() != base::CpuIsa::kAvx512Bf16)
+    GTEST_SKIP() << "bf16 activations need AVX512_BF16; this run uses "
+                 << base::isa_name(base::cpu_isa());
   const auto model = load(GetParam());
   if (!model) GTEST_SKIP() << GetParam() << ".bin not exported (run through ctest)";
   const auto prompts = make_prompts(24, model->config().vocab_size, 7);
@@ -112,7 +121,8 @@ TEST_P(EngineInvarianceTest, ManyAtOnceEqualEachAlone) {
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, EngineInvarianceTest,
                          ::testing::Values("tiny-llama3", "tiny-llama3-fp16", "tiny-llama3-bf16",
-                                           "tiny-llama3-int8", "tiny-qwen2", "tiny-qwen2-int8sym"),
+                                           "tiny-llama3-int8", "tiny-qwen2", "tiny-qwen2-int8sym",
+                                           "tiny-qwen2-bf16+bf16_activations"),
                          test::ParamName());
 
 class EngineTest : public ::testing::Test {

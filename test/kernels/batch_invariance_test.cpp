@@ -3,11 +3,13 @@
 // instruction set this CPU runs, so that a request's tokens never depend on its batch.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "../reference/quantize.h"
 #include "../reference/stored_weight.h"
 #include "infer/base/cpu_isa.h"
 #include "infer/op/matmul.h"
@@ -40,17 +42,17 @@ struct WeightKind {
 };
 
 // Rows of x through a matmul, all at once and one at a time: equal to the last bit.
-void expect_batch_invariant(const op::Matmul& layer, int64_t m, int64_t k,
-                            const std::string& what) {
+void expect_batch_invariant(const op::Matmul& layer, int64_t m, int64_t k, const std::string& what,
+                            const kernels::KernelContext& ctx = {}) {
   const int64_t n = layer.out_features();
   const std::vector<float> x = random_vec(static_cast<size_t>(m * k), 5);
   Tensor all = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
-  layer.forward({}, Tensor::from_vector(x, {m, k}), all);
+  layer.forward(ctx, Tensor::from_vector(x, {m, k}), all);
   const std::vector<float> together = all.to_vector<float>();
   for (int64_t i = 0; i < m; ++i) {
     const std::vector<float> row(x.begin() + i * k, x.begin() + (i + 1) * k);
     Tensor one = Tensor::zeros({1, n}, DataType::kF32, DeviceType::kCPU);
-    layer.forward({}, Tensor::from_vector(row, {1, k}), one);
+    layer.forward(ctx, Tensor::from_vector(row, {1, k}), one);
     const std::vector<float> alone = one.to_vector<float>();
     ASSERT_EQ(std::memcmp(alone.data(), together.data() + i * n, n * sizeof(float)), 0)
         << what << ": row " << i << " of " << m << " differs from the same row alone";
@@ -124,6 +126,63 @@ TEST(BatchInvarianceTest, FusedGroupEqualsBatchedRows) {
               << base::dtype_name(dtype) << " member " << i << " row " << r << " on "
               << base::isa_name(isa);
         }
+      }
+    }
+  }
+  base::set_cpu_isa(chosen);
+}
+
+// LoadOptions::bf16_activations: bf16 weights times activations rounded to bf16, by AVX512_BF16
+// dot products. Every row equals its single-row product, and equals the exact sum of the rounded
+// operands up to f32 accumulation error.
+TEST(BatchInvarianceTest, Bf16ActivationsAreBatchInvariantAndRoundOnlyTheActivations) {
+  if (!base::isa_supported(base::CpuIsa::kAvx512Bf16))
+    GTEST_SKIP() << "this CPU has no AVX512_BF16; bf16 activations are refused on it";
+  const base::CpuIsa chosen = base::cpu_isa();
+  base::set_cpu_isa(base::CpuIsa::kAvx512Bf16);
+  kernels::KernelContext ctx;
+  ctx.bf16_activations = true;
+  const int64_t n = 71;
+  for (int64_t k : {64, 200, 1100, 4864}) {
+    const auto stored = reference::store(random_vec(static_cast<size_t>(n * k), 9), n, k,
+                                         DataType::kBF16, DeviceType::kCPU);
+    op::Matmul layer(stored.weight);
+    for (int64_t m : {2, 5, 33})
+      expect_batch_invariant(
+          layer, m, k, "bf16 activations k=" + std::to_string(k) + " m=" + std::to_string(m), ctx);
+
+    // The fused decode product of several weights (q/k/v) gives the rows of each alone.
+    const op::MatmulGroup group({layer, layer});
+    const std::vector<float> one = random_vec(static_cast<size_t>(k), 6);
+    Tensor fused[2] = {Tensor::zeros({1, n}, DataType::kF32, DeviceType::kCPU),
+                       Tensor::zeros({1, n}, DataType::kF32, DeviceType::kCPU)};
+    group.forward(ctx, Tensor::from_vector(one, {1, k}), {&fused[0], &fused[1]});
+    Tensor alone = Tensor::zeros({1, n}, DataType::kF32, DeviceType::kCPU);
+    layer.forward(ctx, Tensor::from_vector(one, {1, k}), alone);
+    for (const Tensor& f : fused) {
+      ASSERT_EQ(std::memcmp(f.to_vector<float>().data(), alone.to_vector<float>().data(),
+                            n * sizeof(float)),
+                0)
+          << "fused bf16-activation GEMV, k=" << k;
+    }
+
+    const int64_t m = 3;
+    const std::vector<float> x = random_vec(static_cast<size_t>(m * k), 5);
+    const std::vector<float> rounded = reference::from_bf16(reference::to_bf16(x));
+    Tensor out = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
+    layer.forward(ctx, Tensor::from_vector(x, {m, k}), out);
+    const std::vector<float> ours = out.to_vector<float>();
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        double exact = 0, magnitude = 0;
+        for (int64_t c = 0; c < k; ++c) {
+          const double p = double{rounded[i * k + c]} * stored.values[j * k + c];
+          exact += p;
+          magnitude += std::abs(p);
+        }
+        // f32 sums of k products: a few units of 2^-24 per addition, relative to the magnitude.
+        ASSERT_NEAR(ours[i * n + j], exact, 1e-6 * magnitude + 1e-6)
+            << "k=" << k << " row " << i << " column " << j;
       }
     }
   }

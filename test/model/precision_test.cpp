@@ -2,6 +2,8 @@
 // every golden prompt within a per-precision tolerance, and the same top-1 token on most prompts.
 // (Tolerances come from the measured errors in bench/RESULTS.md with headroom; the story model's
 // weights are bf16-valued, so its fp16/bf16 exports are lossless and only int8 is tested there.)
+// bf16 exports also run with their activations rounded to bf16 (LoadOptions::bf16_activations),
+// where the CPU has AVX512_BF16.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compare.h"
+#include "infer/base/cpu_isa.h"
 #include "infer/base/error.h"
 #include "infer/kernels/registry.h"
 #include "infer/model/inference_state.h"
@@ -25,6 +28,7 @@ struct PrecisionCase {
   std::string precision;  // exported as <model>-<precision>.bin
   double max_abs_error;
   double min_top1_agreement;
+  bool bf16_activations = false;
 };
 
 class PrecisionTest : public ::testing::TestWithParam<PrecisionCase> {};
@@ -33,9 +37,14 @@ TEST_P(PrecisionTest, LastLogitsCloseToHfFp32) {
   const PrecisionCase& p = GetParam();
   const std::string bin = test::exported_model_dir() + "/" + p.model + "-" + p.precision + ".bin";
   INFER_SKIP_UNLESS_FILE(bin);
+  if (p.bf16_activations && base::cpu_isa() != base::CpuIsa::kAvx512Bf16)
+    GTEST_SKIP() << "bf16 activations need AVX512_BF16; this run uses "
+                 << base::isa_name(base::cpu_isa());
   const json golden =
       json::parse(test::read_file(test::golden_dir() + "/" + p.model + "_goldens.json"));
-  auto model = model::Model::load(bin);
+  model::LoadOptions options;
+  options.bf16_activations = p.bf16_activations;
+  auto model = model::Model::load(bin, options);
   int agree = 0, total = 0;
   for (const json& c : golden["cases"]) {
     auto state = std::make_unique<model::InferenceState>(*model);
@@ -56,15 +65,49 @@ INSTANTIATE_TEST_SUITE_P(Exports, PrecisionTest,
                          ::testing::Values(PrecisionCase{"story", "int8", 0.5, 0.85},
                                            PrecisionCase{"tiny-llama3", "fp16", 0.1, 1.0},
                                            PrecisionCase{"tiny-llama3", "bf16", 0.5, 0.8},
+                                           PrecisionCase{"tiny-llama3", "bf16", 0.5, 0.8, true},
                                            PrecisionCase{"tiny-llama3", "int8", 1.0, 0.8},
                                            PrecisionCase{"tiny-qwen2", "fp16", 0.1, 1.0},
                                            PrecisionCase{"tiny-qwen2", "bf16", 0.5, 0.8},
+                                           PrecisionCase{"tiny-qwen2", "bf16", 0.5, 0.8, true},
                                            PrecisionCase{"tiny-qwen2", "int8", 1.0, 0.8}),
                          [](const auto& info) {
-                           std::string name = info.param.model + "_" + info.param.precision;
+                           std::string name = info.param.model + "_" + info.param.precision +
+                                              (info.param.bf16_activations ? "_activations" : "");
                            std::replace(name.begin(), name.end(), '-', '_');
                            return name;
                          });
+
+TEST(PrecisionOptions, Bf16ActivationsAreRefusedWhereTheyCannotApply) {
+  const std::string f32_bin = test::exported_model_dir() + "/tiny-llama3.bin";
+  const std::string bf16_bin = test::exported_model_dir() + "/tiny-llama3-bf16.bin";
+  INFER_SKIP_UNLESS_FILE(f32_bin);
+  INFER_SKIP_UNLESS_FILE(bf16_bin);
+  model::LoadOptions options;
+  options.bf16_activations = true;
+  auto refusal = [&](const std::string& bin) -> std::string {
+    try {
+      model::Model::load(bin, options);
+    } catch (const base::Error& e) {
+      return e.what();
+    }
+    return "loaded";
+  };
+  const base::CpuIsa chosen = base::cpu_isa();
+  if (chosen == base::CpuIsa::kAvx512Bf16) {
+    EXPECT_NE(refusal(f32_bin).find("bf16 activations apply to bf16 weights"), std::string::npos)
+        << refusal(f32_bin);
+  }
+  base::set_cpu_isa(base::CpuIsa::kGeneric);
+  EXPECT_NE(
+      refusal(bf16_bin).find("need a CPU with AVX512_BF16; this one runs the generic kernels"),
+      std::string::npos)
+      << refusal(bf16_bin);
+  base::set_cpu_isa(chosen);
+  options.device = base::DeviceType::kCUDA;
+  EXPECT_NE(refusal(bf16_bin).find("bf16 activations are a CPU option"), std::string::npos)
+      << refusal(bf16_bin);
+}
 
 TEST(PrecisionOnDevice, CudaRefusesDtypesItHasNoKernelsFor) {
   // Checked before any GPU is needed, so this runs wherever the CUDA back end was built.

@@ -20,6 +20,11 @@ struct LoadOptions {
   // Context length to size the KV cache and RoPE tables for; 0 = the model's
   // max_position_embeddings. Larger than that is an error.
   int64_t max_seq_len = 0;
+  // bf16 weights on the CPU: round each activation to bf16 before it meets the weights, so that
+  // AVX512_BF16 dot products do two multiply-adds where an f32 FMA does one (prefill about
+  // twice as fast), at a small cost in accuracy (bench/RESULTS.md). Off by default; needs a
+  // CPU with AVX512_BF16 and a file with bf16 weights. Results stay batch-invariant.
+  bool bf16_activations = false;
 };
 
 class Model {
