@@ -23,5 +23,6 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/inferConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/inferConfig.cmake ${PROJECT_BINARY_DIR}/inferConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/infer)
 if(INFER_BUILD_DEMOS)
-  install(TARGETS llama_infer qwen_infer tokenize RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  install(TARGETS llama_infer qwen_infer batch_infer infer_server tokenize
+          RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()

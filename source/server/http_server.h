@@ -1,0 +1,65 @@
+#pragma once
+// The HTTP front of the Engine: OpenAI's chat and text completion endpoints (whole replies and
+// server-sent-event streams), the model list and a health check, on cpp-httplib. Every
+// completion is one Engine request, so concurrency, prefix caching and cancellation come from
+// the Engine; a streaming client that disconnects cancels its request.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "infer/engine/engine.h"
+#include "infer/generate/chat_template.h"
+#include "infer/tokenizer/tokenizer.h"
+#include "openai_request.h"
+#include "openai_response.h"
+
+namespace httplib {
+class Server;
+struct Response;
+}  // namespace httplib
+
+namespace infer::server {
+
+struct ServerOptions {
+  std::string model_name = "libinfer";      // what /v1/models lists and replies carry
+  std::string api_key;                      // when set, requests need "Authorization: Bearer KEY"
+  std::string cors_origin;                  // when set, browsers from this origin may call the API
+  size_t max_body_bytes = size_t{8} << 20;  // larger bodies get 413
+  int64_t default_max_tokens = 1024;        // for requests that give no max_tokens
+  int threads = 128;                        // HTTP workers; each stream holds one
+};
+
+class HttpServer {
+ public:
+  // `engine`, `tokenizer` and `chat` (absent: the chat endpoint answers 400) outlive the server.
+  HttpServer(engine::Engine& engine, const tokenizer::Tokenizer& tokenizer,
+             std::optional<generate::ChatTemplate> chat, ServerOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds `host`:`port` (0: any free port) and returns the port, or -1 when it cannot bind.
+  int bind(const std::string& host, int port);
+  // Serves until stop(); returns false if the socket failed.
+  bool serve();
+  // From any thread (a signal handler's helper thread included): stops accepting, lets running
+  // streams end with a final event, and makes serve() return.
+  void stop();
+
+ private:
+  void add_routes();
+  // Answers with a server-sent-event stream of the request's pieces.
+  void stream(const ResponseHead& head, ParsedRequest parsed, httplib::Response& res);
+
+  engine::Engine& engine_;
+  const tokenizer::Tokenizer& tokenizer_;
+  std::optional<generate::ChatTemplate> chat_;
+  ServerOptions options_;
+  std::unique_ptr<httplib::Server> http_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> next_id_{1};
+};
+
+}  // namespace infer::server

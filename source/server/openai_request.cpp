@@ -1,0 +1,213 @@
+#include "openai_request.h"
+
+#include <limits>
+
+#include "api_error.h"
+#include "infer/base/error.h"
+
+namespace infer::server {
+
+using nlohmann::json;
+
+namespace {
+
+// The field `name` of `body` when present and not null, checked against `is_type`.
+const json* field(const json& body, const char* name, bool (json::*is_type)() const,
+                  const char* type_name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return nullptr;
+  if (!((*it).*is_type)()) {
+    throw invalid_request(
+        name, std::string("'") + name + "' must be " + type_name + ", got " + it->dump());
+  }
+  return &*it;
+}
+
+void read_float(const json& body, const char* name, float& out) {
+  if (const json* v = field(body, name, &json::is_number, "a number")) out = v->get<float>();
+}
+
+void read_int(const json& body, const char* name, int64_t& out) {
+  if (const json* v = field(body, name, &json::is_number_integer, "an integer"))
+    out = v->get<int64_t>();
+}
+
+void read_bool(const json& body, const char* name, bool& out) {
+  if (const json* v = field(body, name, &json::is_boolean, "true or false")) out = v->get<bool>();
+}
+
+// The sampling fields, checked by the sampler's own rules; its message names the field.
+sampler::SamplingParams read_sampling(const json& body) {
+  sampler::SamplingParams s;
+  read_float(body, "temperature", s.temperature);
+  read_float(body, "top_p", s.top_p);
+  read_int(body, "top_k", s.top_k);
+  read_float(body, "min_p", s.min_p);
+  read_float(body, "repetition_penalty", s.repetition_penalty);
+  read_float(body, "frequency_penalty", s.frequency_penalty);
+  read_float(body, "presence_penalty", s.presence_penalty);
+  if (s.temperature > 2) {
+    throw invalid_request("temperature",
+                          "'temperature' must be in [0, 2], got " + std::to_string(s.temperature));
+  }
+  int64_t seed = -1;
+  read_int(body, "seed", seed);
+  if (body.contains("seed") && !body["seed"].is_null()) {
+    if (seed < 0) throw invalid_request("seed", "'seed' must be >= 0, got " + std::to_string(seed));
+    s.seed = static_cast<uint64_t>(seed);
+  }
+  try {
+    s.validate();
+  } catch (const base::InvalidArgument& e) {
+    const std::string message = e.what();
+    throw invalid_request(message.substr(0, message.find(' ')), message);
+  }
+  return s;
+}
+
+std::vector<std::string> read_stop(const json& body) {
+  auto it = body.find("stop");
+  if (it == body.end() || it->is_null()) return {};
+  std::vector<std::string> stops;
+  if (it->is_string()) {
+    stops.push_back(it->get<std::string>());
+  } else if (it->is_array()) {
+    for (const json& s : *it) {
+      if (!s.is_string()) throw invalid_request("stop", "'stop' entries must be strings");
+      stops.push_back(s.get<std::string>());
+    }
+  } else {
+    throw invalid_request("stop", "'stop' must be a string or an array of strings");
+  }
+  if (stops.size() > 4) throw invalid_request("stop", "'stop' takes at most 4 sequences");
+  for (const std::string& s : stops)
+    if (s.empty()) throw invalid_request("stop", "'stop' sequences must not be empty");
+  return stops;
+}
+
+// What every request shares: sampling, stop, budget, n, stream, logprobs; the prompt is set.
+void read_common(const json& body, const RequestLimits& limits, ParsedRequest& parsed,
+                 const char* max_tokens_field) {
+  engine::Request& r = parsed.request;
+  r.sampling = read_sampling(body);
+  r.options.stop_strings = read_stop(body);
+  int64_t n = 1;
+  read_int(body, "n", n);
+  if (n != 1) throw invalid_request("n", "only n = 1 is supported, got " + std::to_string(n));
+  bool logprobs = false;
+  read_bool(body, "logprobs", logprobs);
+  if (logprobs) throw invalid_request("logprobs", "logprobs are not supported by this server");
+  read_bool(body, "stream", parsed.stream);
+  if (const json* options = field(body, "stream_options", &json::is_object, "an object")) {
+    read_bool(*options, "include_usage", parsed.include_usage);
+    if (!parsed.stream)
+      throw invalid_request("stream_options", "'stream_options' needs 'stream': true");
+  }
+  if (const json* model = field(body, "model", &json::is_string, "a string"))
+    parsed.model = model->get<std::string>();
+
+  const int64_t prompt_tokens = static_cast<int64_t>(r.prompt.size());
+  if (prompt_tokens >= limits.context) {
+    ApiError error(400, "invalid_request_error",
+                   "the prompt has " + std::to_string(prompt_tokens) +
+                       " tokens and the context holds " + std::to_string(limits.context) +
+                       ", which leaves no room for a reply",
+                   "", "exceed_context_size_error");
+    error.extra = {{"n_prompt_tokens", prompt_tokens}, {"n_ctx", limits.context}};
+    throw error;
+  }
+  int64_t max_tokens = -1;
+  read_int(body, max_tokens_field, max_tokens);
+  if (max_tokens == -1) read_int(body, "max_tokens", max_tokens);
+  if (max_tokens == -1) {
+    max_tokens = std::min(limits.default_max_tokens, limits.context - prompt_tokens);
+  } else if (max_tokens < 1) {
+    throw invalid_request(max_tokens_field,
+                          "'max_tokens' must be >= 1, got " + std::to_string(max_tokens));
+  }
+  r.options.max_new_tokens = max_tokens;
+}
+
+std::string message_content(const json& message, size_t index) {
+  const std::string where = "messages[" + std::to_string(index) + "].content";
+  auto it = message.find("content");
+  if (it == message.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (!it->is_array()) throw invalid_request(where, "'" + where + "' must be a string or parts");
+  std::string text;
+  for (const json& part : *it) {
+    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") ||
+        !part["text"].is_string()) {
+      throw invalid_request(where, "'" + where +
+                                       "' parts must be {\"type\": \"text\", \"text\": ...}"
+                                       " (this model reads text only)");
+    }
+    text += part["text"].get<std::string>();
+  }
+  return text;
+}
+
+const json& object_body(const json& body) {
+  if (!body.is_object()) throw invalid_request("", "the request body must be a JSON object");
+  return body;
+}
+
+}  // namespace
+
+ParsedRequest parse_chat_request(const json& raw, const tokenizer::Tokenizer& tokenizer,
+                                 const generate::ChatTemplate& chat, const RequestLimits& limits) {
+  const json& body = object_body(raw);
+  auto it = body.find("messages");
+  if (it == body.end() || !it->is_array() || it->empty())
+    throw invalid_request("messages", "'messages' must be a non-empty array of messages");
+  std::vector<generate::ChatMessage> messages;
+  for (size_t i = 0; i < it->size(); ++i) {
+    const json& m = (*it)[i];
+    if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
+      throw invalid_request(
+          "messages[" + std::to_string(i) + "]",
+          "'messages[" + std::to_string(i) + "]' must be an object with a string 'role'");
+    }
+    messages.push_back({m["role"].get<std::string>(), message_content(m, i)});
+  }
+  ParsedRequest parsed;
+  try {
+    parsed.request.prompt = chat.encode(tokenizer, messages, /*add_generation_prompt=*/true);
+  } catch (const base::InvalidArgument& e) {
+    throw invalid_request("messages",
+                          std::string("the chat template refuses the messages: ") + e.what());
+  }
+  parsed.chat = true;
+  read_common(body, limits, parsed, "max_completion_tokens");
+  return parsed;
+}
+
+ParsedRequest parse_completion_request(const json& raw, const tokenizer::Tokenizer& tokenizer,
+                                       const RequestLimits& limits) {
+  const json& body = object_body(raw);
+  auto it = body.find("prompt");
+  ParsedRequest parsed;
+  std::vector<int32_t>& prompt = parsed.request.prompt;
+  if (it != body.end() && it->is_string()) {
+    prompt = tokenizer.encode(it->get<std::string>());
+  } else if (it != body.end() && it->is_array() && !it->empty() &&
+             std::all_of(it->begin(), it->end(),
+                         [](const json& t) { return t.is_number_integer(); })) {
+    for (const json& t : *it) {
+      const int64_t id = t.get<int64_t>();
+      if (id < 0 || id >= tokenizer.vocab_size())
+        throw invalid_request("prompt",
+                              "token id " + std::to_string(id) + " is outside the vocabulary");
+      prompt.push_back(static_cast<int32_t>(id));
+    }
+  } else {
+    throw invalid_request("prompt", "'prompt' must be a string or an array of token ids");
+  }
+  if (prompt.empty()) throw invalid_request("prompt", "'prompt' is empty");
+  parsed.chat = false;
+  parsed.request.options.text_continues_prompt = true;
+  read_common(body, limits, parsed, "max_tokens");
+  return parsed;
+}
+
+}  // namespace infer::server

@@ -1,0 +1,123 @@
+// The OpenAI request layer of infer_server: fields checked and turned into Engine requests,
+// errors naming the field, and the response and SSE framing.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "infer/tokenizer/tokenizer.h"
+#include "server/api_error.h"
+#include "server/openai_request.h"
+#include "server/openai_response.h"
+#include "test_data.h"
+
+namespace infer::server {
+namespace {
+
+using nlohmann::json;
+
+class OpenAiRequestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string path = test::shared_data_dir() + "/tokenizers/qwen/tokenizer.json";
+    INFER_SKIP_UNLESS_FILE(path);
+    tokenizer_ = tokenizer::Tokenizer::load(path);
+    chat_.emplace(generate::ChatTemplate::named("chatml", {}));
+    limits_.context = 64;
+    limits_.default_max_tokens = 1000;
+  }
+
+  // The ApiError `body` gets, or fails the test.
+  ApiError error_of(const json& body, bool chat = true) {
+    try {
+      if (chat) {
+        parse_chat_request(body, *tokenizer_, *chat_, limits_);
+      } else {
+        parse_completion_request(body, *tokenizer_, limits_);
+      }
+    } catch (const ApiError& e) {
+      return e;
+    }
+    ADD_FAILURE() << "accepted: " << body.dump();
+    return ApiError(0, "", "");
+  }
+
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
+  std::optional<generate::ChatTemplate> chat_;
+  RequestLimits limits_;
+};
+
+TEST_F(OpenAiRequestTest, ChatFieldsBecomeTheEngineRequest) {
+  const json body = {{"model", "m"},
+                     {"messages", {{{"role", "user"}, {"content", "hi"}}}},
+                     {"max_completion_tokens", 7},
+                     {"temperature", 0.5},
+                     {"top_p", 0.9},
+                     {"top_k", 40},
+                     {"seed", 3},
+                     {"stop", "\n"},
+                     {"stream", true},
+                     {"stream_options", {{"include_usage", true}}},
+                     {"user", "ignored"},
+                     {"unknown_field", {1, 2}}};
+  const ParsedRequest p = parse_chat_request(body, *tokenizer_, *chat_, limits_);
+  EXPECT_EQ(p.request.prompt,
+            chat_->encode(*tokenizer_, {{"user", "hi"}}, /*add_generation_prompt=*/true));
+  EXPECT_EQ(p.request.options.max_new_tokens, 7);
+  EXPECT_FLOAT_EQ(p.request.sampling.temperature, 0.5f);
+  EXPECT_FLOAT_EQ(p.request.sampling.top_p, 0.9f);
+  EXPECT_EQ(p.request.sampling.top_k, 40);
+  EXPECT_EQ(p.request.sampling.seed, 3u);
+  EXPECT_EQ(p.request.options.stop_strings, std::vector<std::string>{"\n"});
+  EXPECT_TRUE(p.stream && p.include_usage && p.chat);
+  EXPECT_EQ(p.model, "m");
+  // Content as text parts; no budget: the default, capped by what the context leaves.
+  const ParsedRequest parts = parse_chat_request(
+      {{"messages", {{{"role", "user"}, {"content", {{{"type", "text"}, {"text", "hi"}}}}}}}},
+      *tokenizer_, *chat_, limits_);
+  EXPECT_EQ(parts.request.prompt, p.request.prompt);
+  EXPECT_EQ(parts.request.options.max_new_tokens,
+            limits_.context - static_cast<int64_t>(p.request.prompt.size()));
+}
+
+TEST_F(OpenAiRequestTest, ErrorsNameTheField) {
+  const json hi = {{{"role", "user"}, {"content", "hi"}}};
+  EXPECT_EQ(error_of(json::array()).param, "");
+  EXPECT_EQ(error_of({{"messages", json::array()}}).param, "messages");
+  EXPECT_EQ(error_of({{"messages", {{{"content", "x"}}}}}).param, "messages[0]");
+  EXPECT_EQ(error_of({{"messages", {{{"role", "user"}, {"content", 5}}}}}).param,
+            "messages[0].content");
+  EXPECT_EQ(error_of({{"messages", hi}, {"temperature", "hot"}}).param, "temperature");
+  EXPECT_EQ(error_of({{"messages", hi}, {"temperature", 2.5}}).param, "temperature");
+  EXPECT_EQ(error_of({{"messages", hi}, {"top_p", 0}}).param, "top_p");
+  EXPECT_EQ(error_of({{"messages", hi}, {"seed", -1}}).param, "seed");
+  EXPECT_EQ(error_of({{"messages", hi}, {"n", 3}}).param, "n");
+  EXPECT_EQ(error_of({{"messages", hi}, {"stop", {"a", ""}}}).param, "stop");
+  EXPECT_EQ(error_of({{"messages", hi}, {"max_tokens", 0}}).param, "max_completion_tokens");
+  EXPECT_EQ(error_of({{"messages", hi}, {"stream_options", {{"include_usage", true}}}}).param,
+            "stream_options");
+  EXPECT_EQ(error_of({{"prompt", {1, -5}}}, false).param, "prompt");
+  EXPECT_EQ(error_of({{"prompt", ""}}, false).param, "prompt");
+  std::string words;
+  for (int i = 0; i < 100; ++i) words += " w" + std::to_string(i);
+  const ApiError too_long = error_of({{"prompt", words}}, false);
+  EXPECT_EQ(too_long.code, "exceed_context_size_error");
+  EXPECT_EQ(too_long.body()["error"]["n_ctx"], 64);
+  EXPECT_EQ(too_long.status, 400);
+}
+
+TEST(OpenAiResponseTest, StreamFraming) {
+  ResponseHead head{"chatcmpl-1", 5, "m", true};
+  const json first = completion_chunk(head, "", /*first=*/true);
+  EXPECT_EQ(first["object"], "chat.completion.chunk");
+  EXPECT_EQ(first["choices"][0]["delta"], (json{{"role", "assistant"}, {"content", ""}}));
+  const json last = completion_chunk(head, "", false, "stop");
+  EXPECT_EQ(last["choices"][0]["delta"], json::object());
+  EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(sse_event(json{{"a", 1}}), "data: {\"a\":1}\n\n");
+  EXPECT_EQ(usage_chunk(head, 3, 4)["usage"]["total_tokens"], 7);
+  head.chat = false;
+  EXPECT_EQ(completion_chunk(head, "x", false)["choices"][0]["text"], "x");
+}
+
+}  // namespace
+}  // namespace infer::server
