@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -65,18 +66,6 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   try {
     base::set_num_threads(FLAGS_threads);
-    const auto tokenizer = tokenizer::Tokenizer::load(argv[2]);
-    model::LoadOptions load;
-    load.device = base::parse_device(FLAGS_device);
-    load.max_seq_len = FLAGS_max_seq_len;
-    const auto model = model::Model::load(argv[1], load);
-    generate::check_tokenizer_fits(model->config(), *tokenizer, argv[2], argv[1]);
-    engine::EngineOptions engine_options;
-    engine_options.max_running = FLAGS_parallel;
-    engine_options.kv_cache_mib = FLAGS_kv_cache_mib;
-    engine_options.step_tokens = FLAGS_step_tokens;
-    engine::Engine engine(*model, tokenizer.get(), engine_options);
-
     server::ServerOptions options;
     options.model_name = FLAGS_model_name.empty() ? std::filesystem::path(argv[1]).stem().string()
                                                   : FLAGS_model_name;
@@ -84,12 +73,18 @@ int main(int argc, char** argv) {
     options.cors_origin = FLAGS_cors_origin;
     options.default_max_tokens = FLAGS_default_max_tokens;
     options.threads = static_cast<int>(std::max<int64_t>(16, 4 * FLAGS_parallel + 8));
-    server::HttpServer http(engine, *tokenizer, chat_template(*tokenizer), options);
+    // Listening starts before the model loads, so that /health can say 503 meanwhile.
+    server::HttpServer http(options);
     const int port = http.bind(FLAGS_host, FLAGS_port);
     if (port < 0) {
       throw base::InvalidArgument("cannot listen on " + FLAGS_host + ":" +
                                   std::to_string(FLAGS_port) + " (in use, or not an address here)");
     }
+    std::fprintf(stderr, "infer_server: serving %s on http://%s:%d\n", options.model_name.c_str(),
+                 FLAGS_host.c_str(), port);
+    std::fflush(stderr);
+    bool served = true;
+    std::thread serving([&] { served = http.serve(); });
     std::thread stopper([&] {
       int signal = 0;
       sigwait(&signals, &signal);
@@ -97,10 +92,34 @@ int main(int argc, char** argv) {
       http.stop();
     });
     stopper.detach();
-    std::fprintf(stderr, "infer_server: serving %s on http://%s:%d\n", options.model_name.c_str(),
-                 FLAGS_host.c_str(), port);
+
+    std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+    std::unique_ptr<model::Model> model;
+    std::unique_ptr<engine::Engine> engine;
+    try {
+      tokenizer = tokenizer::Tokenizer::load(argv[2]);
+      model::LoadOptions load;
+      load.device = base::parse_device(FLAGS_device);
+      load.max_seq_len = FLAGS_max_seq_len;
+      model = model::Model::load(argv[1], load);
+      generate::check_tokenizer_fits(model->config(), *tokenizer, argv[2], argv[1]);
+      engine::EngineOptions engine_options;
+      engine_options.max_running = FLAGS_parallel;
+      engine_options.kv_cache_mib = FLAGS_kv_cache_mib;
+      engine_options.step_tokens = FLAGS_step_tokens;
+      engine = std::make_unique<engine::Engine>(*model, tokenizer.get(), engine_options);
+      http.serve_model(*engine, *tokenizer, chat_template(*tokenizer));
+    } catch (...) {
+      http.stop();
+      serving.join();
+      throw;
+    }
+    std::fprintf(stderr, "infer_server: ready\n");
     std::fflush(stderr);
-    if (!http.serve()) throw base::InvalidArgument("the listening socket failed");
+    serving.join();
+    // The HTTP workers are gone; the engine ends whatever still runs before the model goes.
+    engine.reset();
+    if (!served) throw base::InvalidArgument("the listening socket failed");
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "infer_server: error: %s\n", e.what());

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -23,6 +24,14 @@ int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+json parse_body(const std::string& text) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw invalid_request("", std::string("the body is not valid JSON: ") + e.what());
+  }
 }
 
 void send_error(httplib::Response& res, const ApiError& error) {
@@ -50,13 +59,8 @@ struct StreamFrames {
 
 }  // namespace
 
-HttpServer::HttpServer(engine::Engine& engine, const tokenizer::Tokenizer& tokenizer,
-                       std::optional<generate::ChatTemplate> chat, ServerOptions options)
-    : engine_(engine),
-      tokenizer_(tokenizer),
-      chat_(std::move(chat)),
-      options_(std::move(options)),
-      http_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(ServerOptions options)
+    : options_(std::move(options)), http_(std::make_unique<httplib::Server>()) {
   const int threads = options_.threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_->set_payload_max_length(options_.max_body_bytes);
@@ -64,6 +68,14 @@ HttpServer::HttpServer(engine::Engine& engine, const tokenizer::Tokenizer& token
 }
 
 HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::serve_model(engine::Engine& engine, const tokenizer::Tokenizer& tokenizer,
+                             std::optional<generate::ChatTemplate> chat) {
+  engine_ = &engine;
+  tokenizer_ = &tokenizer;
+  chat_ = std::move(chat);
+  ready_.store(true, std::memory_order_release);
+}
 
 int HttpServer::bind(const std::string& host, int port) {
   if (port == 0) return http_->bind_to_any_port(host);
@@ -73,7 +85,15 @@ int HttpServer::bind(const std::string& host, int port) {
 bool HttpServer::serve() { return http_->listen_after_bind(); }
 
 void HttpServer::stop() {
-  if (!stopping_.exchange(true)) http_->stop();
+  if (stopping_.exchange(true)) return;
+  {
+    // Each cancelled stream gets its final chunk and [DONE] from on_done; its response is then
+    // written to the end before the connections go.
+    std::unique_lock<std::mutex> lock(streams_mutex_);
+    for (uint64_t id : streams_) engine_->cancel(id);
+    streams_closed_.wait_for(lock, std::chrono::seconds(10), [this] { return open_streams_ == 0; });
+  }
+  http_->stop();
 }
 
 void HttpServer::add_routes() {
@@ -87,6 +107,10 @@ void HttpServer::add_routes() {
         res.status = 204;
         return httplib::Server::HandlerResponse::Handled;
       }
+    }
+    if (!ready_.load(std::memory_order_acquire)) {
+      send_error(res, ApiError(503, "unavailable_error", "the model is still loading"));
+      return httplib::Server::HandlerResponse::Handled;
     }
     if (options_.api_key.empty() || req.path == "/health")
       return httplib::Server::HandlerResponse::Unhandled;
@@ -130,7 +154,7 @@ void HttpServer::add_routes() {
                         {"object", "model"},
                         {"created", 0},
                         {"owned_by", "libinfer"},
-                        {"context_length", engine_.context_limit()}};
+                        {"context_length", engine_->context_limit()}};
     res.set_content(json{{"object", "list"}, {"data", json::array({model})}}.dump(),
                     "application/json");
   });
@@ -138,20 +162,15 @@ void HttpServer::add_routes() {
   auto completion = [this](bool chat) {
     return [this, chat](const httplib::Request& req, httplib::Response& res) {
       try {
-        json body;
-        try {
-          body = json::parse(req.body);
-        } catch (const json::parse_error& e) {
-          throw invalid_request("", std::string("the body is not valid JSON: ") + e.what());
-        }
+        const json body = parse_body(req.body);
         RequestLimits limits;
-        limits.context = engine_.context_limit();
+        limits.context = engine_->context_limit();
         limits.default_max_tokens = options_.default_max_tokens;
         if (chat && !chat_) {
           throw invalid_request("messages", "this model has no chat template; use /v1/completions");
         }
-        ParsedRequest parsed = chat ? parse_chat_request(body, tokenizer_, *chat_, limits)
-                                    : parse_completion_request(body, tokenizer_, limits);
+        ParsedRequest parsed = chat ? parse_chat_request(body, *tokenizer_, *chat_, limits)
+                                    : parse_completion_request(body, *tokenizer_, limits);
         ResponseHead head;
         head.chat = chat;
         head.created = unix_seconds();
@@ -159,7 +178,9 @@ void HttpServer::add_routes() {
         head.id = std::string(chat ? "chatcmpl-" : "cmpl-") + std::to_string(head.created) + "-" +
                   std::to_string(next_id_++);
         if (!parsed.stream) {
-          const engine::Outcome outcome = engine_.run(std::move(parsed.request));
+          TokenTimer timer(metrics_);
+          const engine::Outcome outcome = engine_->run(
+              std::move(parsed.request), [&timer](const generate::StreamPiece&) { timer.token(); });
           if (!outcome.error.empty()) throw ApiError(500, "server_error", outcome.error);
           res.set_content(completion_object(head, outcome.result).dump(), "application/json");
           return;
@@ -172,6 +193,55 @@ void HttpServer::add_routes() {
       }
     };
   };
+  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_.render(engine_->stats()), "text/plain; version=0.0.4");
+  });
+  // {"content": TEXT, "add_special": false, "parse_special": false} -> {"tokens": [ids]}
+  http_->Post("/tokenize", [this](const httplib::Request& req, httplib::Response& res) {
+    try {
+      const json body = parse_body(req.body);
+      auto content = body.find("content");
+      if (content == body.end() || !content->is_string())
+        throw invalid_request("content", "'content' must be a string");
+      tokenizer::EncodeOptions options;
+      options.add_special_tokens = body.value("add_special", false);
+      options.parse_special = body.value("parse_special", false);
+      res.set_content(
+          json{{"tokens", tokenizer_->encode(content->get<std::string>(), options)}}.dump(),
+          "application/json");
+    } catch (const ApiError& e) {
+      send_error(res, e);
+    } catch (const json::exception& e) {
+      send_error(res, invalid_request("", e.what()));
+    }
+  });
+  // {"tokens": [ids]} -> {"content": TEXT} (special tokens kept; bytes that are not UTF-8 as
+  // U+FFFD)
+  http_->Post("/detokenize", [this](const httplib::Request& req, httplib::Response& res) {
+    try {
+      const json body = parse_body(req.body);
+      auto tokens = body.find("tokens");
+      if (tokens == body.end() || !tokens->is_array() ||
+          !std::all_of(tokens->begin(), tokens->end(),
+                       [](const json& t) { return t.is_number_integer(); })) {
+        throw invalid_request("tokens", "'tokens' must be an array of token ids");
+      }
+      std::vector<int32_t> ids;
+      for (const json& t : *tokens) {
+        const int64_t id = t.get<int64_t>();
+        if (id < 0 || id >= tokenizer_->vocab_size()) {
+          throw invalid_request("tokens", "token id " + std::to_string(id) +
+                                              " is outside the vocabulary [0, " +
+                                              std::to_string(tokenizer_->vocab_size()) + ")");
+        }
+        ids.push_back(static_cast<int32_t>(id));
+      }
+      const json out = {{"content", tokenizer_->decode(ids, /*skip_special_tokens=*/false)}};
+      res.set_content(out.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+    } catch (const ApiError& e) {
+      send_error(res, e);
+    }
+  });
   http_->Post("/v1/chat/completions", completion(true));
   http_->Post("/v1/completions", completion(false));
 }
@@ -180,14 +250,22 @@ void HttpServer::stream(const ResponseHead& head, ParsedRequest parsed, httplib:
   auto frames = std::make_shared<StreamFrames>();
   if (head.chat) frames->push(sse_event(completion_chunk(head, "", /*first=*/true)));
   const bool include_usage = parsed.include_usage;
+  auto timer = std::make_shared<TokenTimer>(metrics_);
+  // Held until the id is known, so that on_done cannot run (and forget it) before it is recorded.
+  std::unique_lock<std::mutex> registering(streams_mutex_);
   // Throws InvalidArgument (answered as 400) before anything is sent.
-  const uint64_t id = engine_.submit(
+  const uint64_t id = engine_->submit(
       std::move(parsed.request),
-      [frames, head](const generate::StreamPiece& piece) {
+      [frames, head, timer](const generate::StreamPiece& piece) {
+        timer->token();
         if (!piece.text.empty())
           frames->push(sse_event(completion_chunk(head, piece.text, /*first=*/false)));
       },
-      [frames, head, include_usage](const engine::Outcome& outcome) {
+      [this, frames, head, include_usage](const engine::Outcome& outcome) {
+        {
+          std::lock_guard<std::mutex> lock(streams_mutex_);
+          streams_.erase(outcome.id);
+        }
         if (!outcome.error.empty()) {
           frames->push(sse_event(ApiError(500, "server_error", outcome.error).body()));
         } else {
@@ -200,6 +278,9 @@ void HttpServer::stream(const ResponseHead& head, ParsedRequest parsed, httplib:
         }
         frames->push(kSseDone, /*last=*/true);
       });
+  streams_.insert(id);
+  ++open_streams_;
+  registering.unlock();
   res.set_header("Cache-Control", "no-cache");
   res.set_chunked_content_provider(
       "text/event-stream",
@@ -216,20 +297,23 @@ void HttpServer::stream(const ResponseHead& head, ParsedRequest parsed, httplib:
         }
         for (const std::string& frame : ready) {
           if (!sink.write(frame.data(), frame.size())) {
-            engine_.cancel(id);  // the client disconnected: free its blocks at the next step
+            engine_->cancel(id);  // the client disconnected: free its blocks at the next step
             return false;
           }
         }
         if (finished) {
           sink.done();
         } else if (ready.empty() && !sink.is_writable()) {
-          engine_.cancel(id);
+          engine_->cancel(id);
           return false;
         }
         return true;
       },
       [this, id](bool success) {
-        if (!success) engine_.cancel(id);
+        if (!success) engine_->cancel(id);
+        std::lock_guard<std::mutex> lock(streams_mutex_);
+        --open_streams_;
+        streams_closed_.notify_all();
       });
 }
 

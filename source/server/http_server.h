@@ -1,17 +1,22 @@
 #pragma once
 // The HTTP front of the Engine: OpenAI's chat and text completion endpoints (whole replies and
-// server-sent-event streams), the model list and a health check, on cpp-httplib. Every
+// server-sent-event streams), the model list, a health check, tokenize/detokenize and Prometheus
+// metrics, on cpp-httplib. Every
 // completion is one Engine request, so concurrency, prefix caching and cancellation come from
 // the Engine; a streaming client that disconnects cancels its request.
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "infer/engine/engine.h"
 #include "infer/generate/chat_template.h"
 #include "infer/tokenizer/tokenizer.h"
+#include "metrics.h"
 #include "openai_request.h"
 #include "openai_response.h"
 
@@ -33,19 +38,23 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  // `engine`, `tokenizer` and `chat` (absent: the chat endpoint answers 400) outlive the server.
-  HttpServer(engine::Engine& engine, const tokenizer::Tokenizer& tokenizer,
-             std::optional<generate::ChatTemplate> chat, ServerOptions options);
+  // Answers 503 (unavailable_error) everywhere, /health included, until serve_model().
+  explicit HttpServer(ServerOptions options);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+
+  // Starts answering with this engine; `engine`, `tokenizer` and `chat` (absent: the chat
+  // endpoint answers 400) must outlive the server.
+  void serve_model(engine::Engine& engine, const tokenizer::Tokenizer& tokenizer,
+                   std::optional<generate::ChatTemplate> chat);
 
   // Binds `host`:`port` (0: any free port) and returns the port, or -1 when it cannot bind.
   int bind(const std::string& host, int port);
   // Serves until stop(); returns false if the socket failed.
   bool serve();
-  // From any thread (a signal handler's helper thread included): stops accepting, lets running
-  // streams end with a final event, and makes serve() return.
+  // From any thread (a signal handler's helper thread included): stops accepting, ends running
+  // streams with a final event (finish_reason "cancelled"), and makes serve() return.
   void stop();
 
  private:
@@ -53,13 +62,23 @@ class HttpServer {
   // Answers with a server-sent-event stream of the request's pieces.
   void stream(const ResponseHead& head, ParsedRequest parsed, httplib::Response& res);
 
-  engine::Engine& engine_;
-  const tokenizer::Tokenizer& tokenizer_;
+  // Set once by serve_model() before ready_ turns true; read by handlers only after.
+  engine::Engine* engine_ = nullptr;
+  const tokenizer::Tokenizer* tokenizer_ = nullptr;
   std::optional<generate::ChatTemplate> chat_;
+  std::atomic<bool> ready_{false};
   ServerOptions options_;
   std::unique_ptr<httplib::Server> http_;
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> next_id_{1};
+  ServerMetrics metrics_;
+  // Engine ids of the streams still generating, so that stop() can end them, and the streams
+  // whose responses are still being written, which stop() waits for: stopping httplib cuts the
+  // connections it is writing to.
+  std::mutex streams_mutex_;
+  std::unordered_set<uint64_t> streams_;
+  int64_t open_streams_ = 0;
+  std::condition_variable streams_closed_;
 };
 
 }  // namespace infer::server

@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -39,6 +40,12 @@ class Server:
         assert match, f"no address in the first line of the server's output: {line!r}"
         self.host, self.port = match.group(1), int(match.group(2))
         self.url = f"http://{self.host}:{self.port}"
+        # Listening starts before the model loads; /health says 503 until it is ready.
+        deadline = time.monotonic() + 120
+        while self.request("GET", "/health")[0] != 200:
+            assert self.process.poll() is None, "the server exited while loading"
+            assert time.monotonic() < deadline, "the model did not load in 120 s"
+            time.sleep(0.05)
 
     def request(self, method: str, path: str, body: bytes | str | None = None, headers=None):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
@@ -128,6 +135,17 @@ def test_a_seed_makes_sampling_reproducible(client):
     assert len({sample(s) for s in range(4)}) > 1
 
 
+def test_a_model_that_cannot_load_is_one_error_line_and_exit_1(tmp_path):
+    truncated = tmp_path / "truncated.bin"
+    with open(MODEL, "rb") as f:
+        truncated.write_bytes(f.read(4096))
+    result = subprocess.run([SERVER, str(truncated), TOKENIZER, "--port", "0"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].startswith("infer_server: error: ")
+    assert "truncated.bin" in result.stderr.splitlines()[-1]
+
+
 def test_the_model_list_names_the_model(client):
     models = client.models.list()
     assert [m.id for m in models.data] == ["smollm2"]
@@ -177,7 +195,33 @@ def test_unknown_routes_and_oversized_bodies(server):
     assert status == 413 and "too large" in json.loads(data)["error"]["message"]
 
 
+def metrics(server) -> dict[str, float]:
+    status, data = server.request("GET", "/metrics", headers={"Authorization": f"Bearer {API_KEY}"})
+    assert status == 200
+    values = {}
+    for line in data.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+def test_tokenize_and_detokenize_round_trip(server):
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    status, data = server.request("POST", "/tokenize", json.dumps({"content": "Hello, world!"}), auth)
+    assert status == 200
+    tokens = json.loads(data)["tokens"]
+    assert tokens and all(isinstance(t, int) for t in tokens)
+    status, data = server.request("POST", "/detokenize", json.dumps({"tokens": tokens}), auth)
+    assert status == 200 and json.loads(data)["content"] == "Hello, world!"
+    status, data = server.request("POST", "/detokenize", json.dumps({"tokens": [10 ** 9]}), auth)
+    assert status == 400 and json.loads(data)["error"]["param"] == "tokens"
+    status, data = server.request("POST", "/tokenize", json.dumps({"text": "x"}), auth)
+    assert status == 400 and json.loads(data)["error"]["param"] == "content"
+
+
 def test_a_client_that_disconnects_mid_stream_does_not_stop_the_others(server, client):
+    generated_before = metrics(server)["infer_generated_tokens_total"]
     conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
     conn.request("POST", "/v1/completions", json.dumps({"prompt": "Once upon a time", "max_tokens": 2000,
                                                         "stream": True}),
@@ -188,3 +232,30 @@ def test_a_client_that_disconnects_mid_stream_does_not_stop_the_others(server, c
     conn.close()  # gone mid-stream
     reply = client.chat.completions.create(model="smollm2", messages=QUESTION, max_tokens=10, temperature=0)
     assert reply.choices[0].message.content
+    # The abandoned request was cancelled: nothing runs and no KV block is held any more.
+    deadline = time.monotonic() + 30
+    while True:
+        m = metrics(server)
+        if m["infer_requests_running"] == 0 and m['infer_kv_blocks{state="used"}'] == 0:
+            break
+        assert time.monotonic() < deadline, m
+        time.sleep(0.1)
+    assert m["infer_generated_tokens_total"] - generated_before < 500, "the abandoned stream ran on"
+    assert m["infer_time_to_first_token_seconds_count"] > 0
+    assert m['infer_time_to_first_token_seconds_bucket{le="+Inf"}'] == m["infer_time_to_first_token_seconds_count"]
+
+
+def test_sigterm_ends_running_streams_with_a_final_event_and_exits_0():
+    s = Server("--max_seq_len", "4096")
+    conn = http.client.HTTPConnection(s.host, s.port, timeout=60)
+    conn.request("POST", "/v1/completions", json.dumps({"prompt": "Once upon a time", "max_tokens": 3000,
+                                                        "stream": True}), {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    assert response.readline().startswith(b"data: ")
+    s.process.send_signal(signal.SIGTERM)
+    events = [line for line in response.read().decode().splitlines() if line.startswith("data: ")]
+    conn.close()
+    assert events[-1] == "data: [DONE]"
+    assert json.loads(events[-2][len("data: "):])["choices"][0]["finish_reason"] == "cancelled"
+    assert s.process.wait(timeout=30) == 0
+    s.process.stderr.close()

@@ -2,10 +2,14 @@
 // errors naming the field, and the response and SSE framing.
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "infer/tokenizer/tokenizer.h"
 #include "server/api_error.h"
+#include "server/http_server.h"
 #include "server/openai_request.h"
 #include "server/openai_response.h"
 #include "test_data.h"
@@ -117,6 +121,28 @@ TEST(OpenAiResponseTest, StreamFraming) {
   EXPECT_EQ(usage_chunk(head, 3, 4)["usage"]["total_tokens"], 7);
   head.chat = false;
   EXPECT_EQ(completion_chunk(head, "x", false)["choices"][0]["text"], "x");
+}
+
+TEST(HttpServerTest, AnswersUnavailableUntilTheModelIsLoaded) {
+  ServerOptions options;
+  options.threads = 2;
+  HttpServer server(options);
+  const int port = server.bind("127.0.0.1", 0);
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { server.serve(); });
+  httplib::Client client("127.0.0.1", port);
+  for (const char* path : {"/health", "/v1/models"}) {
+    httplib::Result result = client.Get(path);
+    for (int tries = 0; !result && tries < 100; ++tries) {  // until the listener runs
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      result = client.Get(path);
+    }
+    ASSERT_TRUE(result) << path;
+    EXPECT_EQ(result->status, 503) << path;
+    EXPECT_EQ(json::parse(result->body)["error"]["type"], "unavailable_error") << path;
+  }
+  server.stop();
+  serving.join();
 }
 
 }  // namespace
