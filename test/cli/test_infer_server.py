@@ -128,8 +128,10 @@ def test_stop_strings_end_the_reply_before_them(client):
 
 
 def test_a_seed_makes_sampling_reproducible(client):
+    story = [{"role": "user", "content": "Tell me a short story about a dragon."}]  # many likely replies
+
     def sample(seed):
-        return client.chat.completions.create(model="smollm2", messages=QUESTION, max_tokens=16, temperature=1.0,
+        return client.chat.completions.create(model="smollm2", messages=story, max_tokens=16, temperature=1.0,
                                               top_p=0.95, seed=seed).choices[0].message.content
     assert sample(42) == sample(42)
     assert len({sample(s) for s in range(4)}) > 1
