@@ -221,21 +221,8 @@ void HttpServer::add_routes() {
     try {
       const json body = parse_body(req.body);
       auto tokens = body.find("tokens");
-      if (tokens == body.end() || !tokens->is_array() ||
-          !std::all_of(tokens->begin(), tokens->end(),
-                       [](const json& t) { return t.is_number_integer(); })) {
-        throw invalid_request("tokens", "'tokens' must be an array of token ids");
-      }
-      std::vector<int32_t> ids;
-      for (const json& t : *tokens) {
-        const int64_t id = t.get<int64_t>();
-        if (id < 0 || id >= tokenizer_->vocab_size()) {
-          throw invalid_request("tokens", "token id " + std::to_string(id) +
-                                              " is outside the vocabulary [0, " +
-                                              std::to_string(tokenizer_->vocab_size()) + ")");
-        }
-        ids.push_back(static_cast<int32_t>(id));
-      }
+      const std::vector<int32_t> ids =
+          read_token_ids(tokens == body.end() ? json() : *tokens, "tokens", *tokenizer_);
       const json out = {{"content", tokenizer_->decode(ids, /*skip_special_tokens=*/false)}};
       res.set_content(out.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
     } catch (const ApiError& e) {

@@ -154,6 +154,25 @@ const json& object_body(const json& body) {
 
 }  // namespace
 
+std::vector<int32_t> read_token_ids(const json& value, const std::string& param,
+                                    const tokenizer::Tokenizer& tokenizer) {
+  if (!value.is_array())
+    throw invalid_request(param, "'" + param + "' must be an array of token ids");
+  std::vector<int32_t> ids;
+  for (const json& t : value) {
+    if (!t.is_number_integer())
+      throw invalid_request(param, "'" + param + "' must be an array of token ids");
+    const int64_t id = t.get<int64_t>();
+    if (id < 0 || id >= tokenizer.vocab_size()) {
+      throw invalid_request(param, "token id " + std::to_string(id) +
+                                       " is outside the vocabulary [0, " +
+                                       std::to_string(tokenizer.vocab_size()) + ")");
+    }
+    ids.push_back(static_cast<int32_t>(id));
+  }
+  return ids;
+}
+
 ParsedRequest parse_chat_request(const json& raw, const tokenizer::Tokenizer& tokenizer,
                                  const generate::ChatTemplate& chat, const RequestLimits& limits) {
   const json& body = object_body(raw);
@@ -190,16 +209,8 @@ ParsedRequest parse_completion_request(const json& raw, const tokenizer::Tokeniz
   std::vector<int32_t>& prompt = parsed.request.prompt;
   if (it != body.end() && it->is_string()) {
     prompt = tokenizer.encode(it->get<std::string>());
-  } else if (it != body.end() && it->is_array() && !it->empty() &&
-             std::all_of(it->begin(), it->end(),
-                         [](const json& t) { return t.is_number_integer(); })) {
-    for (const json& t : *it) {
-      const int64_t id = t.get<int64_t>();
-      if (id < 0 || id >= tokenizer.vocab_size())
-        throw invalid_request("prompt",
-                              "token id " + std::to_string(id) + " is outside the vocabulary");
-      prompt.push_back(static_cast<int32_t>(id));
-    }
+  } else if (it != body.end() && it->is_array()) {
+    prompt = read_token_ids(*it, "prompt", tokenizer);
   } else {
     throw invalid_request("prompt", "'prompt' must be a string or an array of token ids");
   }

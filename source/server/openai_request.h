@@ -26,6 +26,11 @@ struct RequestLimits {
   int64_t default_max_tokens = 1024;  // when the request gives none (capped by the context)
 };
 
+// `value` as ids of `tokenizer`'s vocabulary (an array of integers, each in [0, vocab_size));
+// an ApiError naming `param` otherwise.
+std::vector<int32_t> read_token_ids(const nlohmann::json& value, const std::string& param,
+                                    const tokenizer::Tokenizer& tokenizer);
+
 // Parses a chat request: `messages` rendered with `chat` and tokenised.
 ParsedRequest parse_chat_request(const nlohmann::json& body, const tokenizer::Tokenizer& tokenizer,
                                  const generate::ChatTemplate& chat, const RequestLimits& limits);
