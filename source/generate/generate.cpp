@@ -56,6 +56,10 @@ void validate(const GenerateOptions& options) {
   if (!options.stop_strings.empty() && options.tokenizer == nullptr) {
     throw base::InvalidArgument("stop strings need a tokenizer to read the generated text");
   }
+  if (options.top_logprobs < -1 || options.top_logprobs > kMaxTopLogprobs) {
+    throw base::InvalidArgument("top_logprobs must be in [0, " + std::to_string(kMaxTopLogprobs) +
+                                "] (or -1 for none), got " + std::to_string(options.top_logprobs));
+  }
 }
 
 GenerateResult generate(model::InferenceState& state, const std::vector<int32_t>& prompt,

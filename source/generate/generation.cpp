@@ -1,6 +1,8 @@
 #include "infer/generate/generation.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <utility>
 
 #include "infer/base/error.h"
@@ -81,8 +83,41 @@ Generation::Generation(const GenerateOptions& options, sampler::Sampler& sampler
   finished_ = options_.max_new_tokens == 0;
 }
 
+PieceLogprobs position_logprobs(const std::vector<float>& logits, int32_t chosen, int top_n) {
+  float max_logit = -std::numeric_limits<float>::infinity();
+  for (float v : logits) max_logit = std::max(max_logit, v);
+  double sum = 0;
+  for (float v : logits) sum += std::exp(static_cast<double>(v) - max_logit);
+  const double log_norm = max_logit + std::log(sum);
+  auto logprob = [&](int32_t id) {
+    return static_cast<float>(static_cast<double>(logits[static_cast<size_t>(id)]) - log_norm);
+  };
+  PieceLogprobs out;
+  out.chosen = {chosen, logprob(chosen)};
+  // The top_n highest logits by one pass with a small sorted buffer (top_n <= 20).
+  auto higher = [&](int32_t a, int32_t b) {
+    const float la = logits[static_cast<size_t>(a)], lb = logits[static_cast<size_t>(b)];
+    return la > lb || (la == lb && a < b);
+  };
+  std::vector<int32_t> best;
+  best.reserve(static_cast<size_t>(top_n) + 1);
+  for (int32_t id = 0; top_n > 0 && id < static_cast<int32_t>(logits.size()); ++id) {
+    if (static_cast<int>(best.size()) == top_n && !higher(id, best.back())) continue;
+    best.insert(std::upper_bound(best.begin(), best.end(), id, higher), id);
+    if (static_cast<int>(best.size()) > top_n) best.pop_back();
+  }
+  for (int32_t id : best) out.top.push_back({id, logprob(id)});
+  return out;
+}
+
 Generation::Step Generation::next(const std::vector<float>& logits, bool context_full) {
-  return feed(sampler_.sample(logits), context_full);
+  const int32_t token = sampler_.sample(logits);
+  if (options_.top_logprobs < 0) return feed(token, context_full);
+  PieceLogprobs logprobs = position_logprobs(logits, token, options_.top_logprobs);
+  result_.logprobs.push_back(logprobs);
+  Step step = feed(token, context_full);
+  step.piece.logprobs = std::move(logprobs);
+  return step;
 }
 
 Generation::Step Generation::feed(int32_t token, bool context_full) {
@@ -91,7 +126,7 @@ Generation::Step Generation::feed(int32_t token, bool context_full) {
   result_.tokens.push_back(token);
   // Why this token would be the last one, before its text is known.
   const auto& eos = options_.eos_token_ids;
-  if (std::find(eos.begin(), eos.end(), token) != eos.end()) {
+  if (!options_.ignore_eos && std::find(eos.begin(), eos.end(), token) != eos.end()) {
     step.stop = StopReason::kEos;
   } else if (generated() == options_.max_new_tokens) {
     step.stop = StopReason::kLength;

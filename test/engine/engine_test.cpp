@@ -271,6 +271,9 @@ TEST_F(EngineTest, RefusesBadRequestsAndKeepsServing) {
   Request stops = greedy_request({1, 2}, 4);
   stops.options.stop_strings = {"x"};
   expect_refused(stops, "tokenizer");
+  Request many_logprobs = greedy_request({1, 2}, 4);
+  many_logprobs.options.top_logprobs = 21;
+  expect_refused(many_logprobs, "top_logprobs must be in [0, 20]");
   EngineOptions no_memory;
   no_memory.kv_cache_mib = 0;
   EXPECT_THROW(Engine(*model_, nullptr, no_memory), base::InvalidArgument);
@@ -285,6 +288,35 @@ TEST_F(EngineTest, RefusesBadRequestsAndKeepsServing) {
   const Outcome ok = engine.run(greedy_request({1, 2, 3}, 4));
   EXPECT_TRUE(ok.error.empty());
   EXPECT_EQ(ok.result.tokens, solo(*model_, greedy_request({1, 2, 3}, 4)));
+}
+
+TEST_F(EngineTest, LogprobsComeWithEveryTokenAndEqualTheSoloRun) {
+  Engine engine(*model_, nullptr);
+  Request r = greedy_request({5, 6, 7, 8}, 6);
+  r.options.top_logprobs = 3;
+  std::vector<generate::PieceLogprobs> streamed;
+  const Outcome o = engine.run(r, [&](const generate::StreamPiece& p) {
+    ASSERT_TRUE(p.logprobs.has_value());
+    streamed.push_back(*p.logprobs);
+  });
+  ASSERT_EQ(o.result.logprobs.size(), o.result.tokens.size());
+  ASSERT_EQ(streamed.size(), o.result.tokens.size());
+  sampler::Sampler greedy(r.sampling);
+  const auto alone = generate::generate(*model_, r.prompt, r.options, greedy).logprobs;
+  ASSERT_EQ(alone.size(), o.result.logprobs.size());
+  for (size_t i = 0; i < o.result.tokens.size(); ++i) {
+    const generate::PieceLogprobs& lp = o.result.logprobs[i];
+    EXPECT_EQ(lp.chosen.token, o.result.tokens[i]);
+    ASSERT_EQ(lp.top.size(), 3u);
+    // Greedy picks the most likely token.
+    EXPECT_EQ(lp.top[0].token, lp.chosen.token);
+    EXPECT_EQ(lp.top[0].logprob, lp.chosen.logprob);
+    EXPECT_GE(lp.top[0].logprob, lp.top[1].logprob);
+    EXPECT_GE(lp.top[1].logprob, lp.top[2].logprob);
+    EXPECT_LE(lp.chosen.logprob, 0.0f);
+    EXPECT_EQ(streamed[i].chosen.logprob, lp.chosen.logprob);
+    EXPECT_EQ(alone[i].chosen.logprob, lp.chosen.logprob) << "token " << i;
+  }
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // stop. Text comes out as UTF-8-safe pieces while it is generated.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,9 @@ const char* stop_reason_name(StopReason reason);
 struct GenerateOptions {
   int64_t max_new_tokens = 256;
   std::vector<int32_t> eos_token_ids;  // generation stops after emitting any of these
+  // Generation runs on past end-of-sequence tokens (benchmarks that need every request to produce
+  // its full budget).
+  bool ignore_eos = false;
   // Generation stops when the text contains one of these; the text from it on is not emitted.
   // Needs `tokenizer`.
   std::vector<std::string> stop_strings;
@@ -28,7 +32,26 @@ struct GenerateOptions {
   // The text continues the prompt's (a completion, not a chat reply): its first piece keeps the
   // leading space a tokenizer would otherwise strip.
   bool text_continues_prompt = false;
+  // >= 0: every generated token comes with its log-probability and those of the `top_logprobs`
+  // most likely tokens at its position (at most kMaxTopLogprobs); -1: none are computed.
+  int top_logprobs = -1;
 };
+
+inline constexpr int kMaxTopLogprobs = 20;
+
+// A token's log-probability under the model: the log-softmax of the raw logits, before
+// temperature, penalties and top-k/top-p/min-p reshape them for sampling (what OpenAI's and
+// vLLM's logprobs report).
+struct TokenLogprob {
+  int32_t token = 0;
+  float logprob = 0;
+};
+struct PieceLogprobs {
+  TokenLogprob chosen;            // the generated token
+  std::vector<TokenLogprob> top;  // the most likely tokens at its position, most likely first
+};
+// The log-probabilities at one position: `chosen`'s and the `top_n` highest (ties by lower id).
+PieceLogprobs position_logprobs(const std::vector<float>& logits, int32_t chosen, int top_n);
 
 struct GenerateStats {
   int64_t prompt_tokens = 0;
@@ -50,6 +73,9 @@ struct GenerateResult {
   std::string text;
   StopReason stop_reason = StopReason::kLength;
   GenerateStats stats;
+  // One per generated token when options.top_logprobs >= 0 (tokens fed rather than sampled from
+  // logits have none).
+  std::vector<PieceLogprobs> logprobs;
 };
 
 // One step of the stream: the token just generated, and the text that became final with it
@@ -57,6 +83,7 @@ struct GenerateResult {
 struct StreamPiece {
   int32_t token = 0;
   std::string text;
+  std::optional<PieceLogprobs> logprobs;  // when options.top_logprobs >= 0
 };
 // Called after every generated token; returning false stops generation (StopReason::kCancelled).
 using StreamCallback = std::function<bool(const StreamPiece& piece)>;
