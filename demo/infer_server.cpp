@@ -10,6 +10,8 @@
 #include <optional>
 #include <thread>
 
+#include <unistd.h>
+
 #include "infer/base/error.h"
 #include "infer/base/threads.h"
 #include "infer/engine/engine.h"
@@ -35,6 +37,11 @@ DEFINE_string(chat_template, "auto",
 DEFINE_string(model_name, "", "Model id in /v1/models and replies (default: the file's name)");
 DEFINE_string(cors_origin, "", "Allow browsers from this origin to call the API");
 DEFINE_int64(default_max_tokens, 1024, "Reply budget of requests that give no max_tokens");
+DEFINE_string(session_dir, "",
+              "Folder where /v1/sessions/{id}/save writes and /v1/sessions/load reads sessions "
+              "(made if missing; empty: saving is off)");
+DEFINE_int64(session_idle_s, 3600,
+             "Sessions unused this many seconds are dropped (save to keep one)");
 
 namespace {
 
@@ -51,7 +58,8 @@ int main(int argc, char** argv) {
   gflags::SetUsageMessage(
       "an OpenAI-compatible HTTP server\n"
       "  infer_server MODEL.bin TOKENIZER [--host 127.0.0.1] [--port 8080] [--api_key KEY]\n"
-      "  [--parallel N] [--kv_cache_mib M] [--threads T] [--device cpu|cuda] [--cors_origin O]");
+      "  [--parallel N] [--kv_cache_mib M] [--threads T] [--device cpu|cuda] [--cors_origin O]\n"
+      "  [--session_dir DIR]");
   gflags::ParseCommandLineFlags(&argc, &argv, true);
   if (argc != 3) {
     std::fprintf(stderr, "usage: %s\n", gflags::ProgramUsage());
@@ -72,7 +80,24 @@ int main(int argc, char** argv) {
     options.api_key = FLAGS_api_key;
     options.cors_origin = FLAGS_cors_origin;
     options.default_max_tokens = FLAGS_default_max_tokens;
-    options.threads = static_cast<int>(std::max<int64_t>(16, 4 * FLAGS_parallel + 8));
+    // Each open reply holds an HTTP worker while it waits its turn in the Engine, so there are
+    // enough for many more clients than run at once: they queue in the Engine, not at accept.
+    options.threads = static_cast<int>(std::max<int64_t>(64, 8 * FLAGS_parallel + 16));
+    if (FLAGS_session_idle_s < 1) {
+      throw base::InvalidArgument("--session_idle_s must be >= 1, got " +
+                                  std::to_string(FLAGS_session_idle_s));
+    }
+    options.sessions.idle_timeout = std::chrono::seconds(FLAGS_session_idle_s);
+    if (!FLAGS_session_dir.empty()) {
+      std::error_code error;
+      std::filesystem::create_directories(FLAGS_session_dir, error);
+      if (!std::filesystem::is_directory(FLAGS_session_dir) ||
+          ::access(FLAGS_session_dir.c_str(), W_OK) != 0) {
+        throw base::InvalidArgument("--session_dir " + FLAGS_session_dir +
+                                    " is not a folder this process can write");
+      }
+      options.sessions.dir = FLAGS_session_dir;
+    }
     // Listening starts before the model loads, so that /health can say 503 meanwhile.
     server::HttpServer http(options);
     const int port = http.bind(FLAGS_host, FLAGS_port);

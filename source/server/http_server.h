@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "metrics.h"
 #include "openai_request.h"
 #include "openai_response.h"
+#include "session_store.h"
 
 namespace httplib {
 class Server;
@@ -34,6 +36,7 @@ struct ServerOptions {
   size_t max_body_bytes = size_t{8} << 20;  // larger bodies get 413
   int64_t default_max_tokens = 1024;        // for requests that give no max_tokens
   int threads = 128;                        // HTTP workers; each stream holds one
+  SessionStoreOptions sessions;             // /v1/sessions
 };
 
 class HttpServer {
@@ -58,9 +61,20 @@ class HttpServer {
   void stop();
 
  private:
+  // Runs after a reply ends (whole, cut off, cancelled or failed), before its client sees the end.
+  using EndCallback = std::function<void(const engine::Outcome& outcome)>;
+
   void add_routes();
-  // Answers with a server-sent-event stream of the request's pieces.
-  void stream(const ResponseHead& head, ParsedRequest parsed, httplib::Response& res);
+  void add_session_routes();
+  RequestLimits limits() const;
+  ParsedRequest parse(const nlohmann::json& body, bool chat) const;
+  // Runs a chat or text completion body: a whole reply, or a stream when it asks for one.
+  void complete(const nlohmann::json& body, bool chat, httplib::Response& res,
+                const EndCallback& on_end);
+  // Submits the request and answers with its reply: a server-sent-event stream of its pieces,
+  // or the whole reply once it has ended.
+  void respond(const ResponseHead& head, ParsedRequest parsed, httplib::Response& res,
+               const EndCallback& on_end);
 
   // Set once by serve_model() before ready_ turns true; read by handlers only after.
   engine::Engine* engine_ = nullptr;
@@ -72,9 +86,10 @@ class HttpServer {
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> next_id_{1};
   ServerMetrics metrics_;
-  // Engine ids of the streams still generating, so that stop() can end them, and the streams
-  // whose responses are still being written, which stop() waits for: stopping httplib cuts the
-  // connections it is writing to.
+  SessionStore sessions_;
+  // Engine ids of the replies still generating, so that stop() can end them, and the replies
+  // still being written, which stop() waits for: stopping httplib cuts the connections it is
+  // writing to.
   std::mutex streams_mutex_;
   std::unordered_set<uint64_t> streams_;
   int64_t open_streams_ = 0;

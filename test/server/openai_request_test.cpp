@@ -62,6 +62,7 @@ TEST_F(OpenAiRequestTest, ChatFieldsBecomeTheEngineRequest) {
                      {"stream", true},
                      {"stream_options", {{"include_usage", true}}},
                      {"user", "ignored"},
+                     {"ignore_eos", true},
                      {"unknown_field", {1, 2}}};
   const ParsedRequest p = parse_chat_request(body, *tokenizer_, *chat_, limits_);
   EXPECT_EQ(p.request.prompt,
@@ -74,6 +75,7 @@ TEST_F(OpenAiRequestTest, ChatFieldsBecomeTheEngineRequest) {
   EXPECT_EQ(p.request.options.stop_strings, std::vector<std::string>{"\n"});
   EXPECT_TRUE(p.stream && p.include_usage && p.chat);
   EXPECT_EQ(p.model, "m");
+  EXPECT_TRUE(p.request.options.ignore_eos);
   // Content as text parts; no budget: the default, capped by what the context leaves.
   const ParsedRequest parts = parse_chat_request(
       {{"messages", {{{"role", "user"}, {"content", {{{"type", "text"}, {"text", "hi"}}}}}}}},
@@ -99,6 +101,12 @@ TEST_F(OpenAiRequestTest, ErrorsNameTheField) {
   EXPECT_EQ(error_of({{"messages", hi}, {"max_tokens", 0}}).param, "max_completion_tokens");
   EXPECT_EQ(error_of({{"messages", hi}, {"stream_options", {{"include_usage", true}}}}).param,
             "stream_options");
+  EXPECT_EQ(error_of({{"messages", hi}, {"logprobs", 1}}).param, "logprobs");
+  EXPECT_EQ(error_of({{"messages", hi}, {"top_logprobs", 2}}).param, "top_logprobs");
+  EXPECT_EQ(error_of({{"messages", hi}, {"logprobs", true}, {"top_logprobs", 21}}).param,
+            "top_logprobs");
+  EXPECT_EQ(error_of({{"prompt", "x"}, {"logprobs", true}}, false).param, "logprobs");
+  EXPECT_EQ(error_of({{"prompt", "x"}, {"logprobs", -1}}, false).param, "logprobs");
   EXPECT_EQ(error_of({{"prompt", {1, -5}}}, false).param, "prompt");
   EXPECT_EQ(error_of({{"prompt", ""}}, false).param, "prompt");
   std::string words;
@@ -107,6 +115,46 @@ TEST_F(OpenAiRequestTest, ErrorsNameTheField) {
   EXPECT_EQ(too_long.code, "exceed_context_size_error");
   EXPECT_EQ(too_long.body()["error"]["n_ctx"], 64);
   EXPECT_EQ(too_long.status, 400);
+}
+
+TEST_F(OpenAiRequestTest, LogprobsAreAskedForAsEachApiDoes) {
+  const json hi = {{{"role", "user"}, {"content", "hi"}}};
+  auto chat_top = [&](const json& extra) {
+    json body = {{"messages", hi}};
+    body.update(extra);
+    return parse_chat_request(body, *tokenizer_, *chat_, limits_).request.options.top_logprobs;
+  };
+  EXPECT_EQ(chat_top(json::object()), -1);
+  EXPECT_EQ(chat_top({{"logprobs", false}}), -1);
+  EXPECT_EQ(chat_top({{"logprobs", true}}), 0);
+  EXPECT_EQ(chat_top({{"logprobs", true}, {"top_logprobs", 5}}), 5);
+  EXPECT_EQ(chat_top({{"logprobs", nullptr}, {"top_logprobs", nullptr}}), -1);
+  const ParsedRequest completion =
+      parse_completion_request({{"prompt", "x"}, {"logprobs", 3}}, *tokenizer_, limits_);
+  EXPECT_EQ(completion.request.options.top_logprobs, 3);
+}
+
+TEST_F(OpenAiRequestTest, LogprobsInBothFormats) {
+  const int32_t a = tokenizer_->encode("Hello")[0], b = tokenizer_->encode(" world")[0];
+  std::vector<generate::PieceLogprobs> entries(2);
+  entries[0] = {{a, -0.25f}, {{a, -0.25f}, {b, -2.0f}}};
+  entries[1] = {{b, -1.5f}, {{a, -0.5f}, {b, -1.5f}}};
+  int64_t offset = 0;
+  const json chat = logprobs_json(true, entries, *tokenizer_, offset);
+  ASSERT_EQ(chat["content"].size(), 2u);
+  EXPECT_EQ(chat["content"][1]["token"], " world");
+  EXPECT_EQ(chat["content"][1]["logprob"], -1.5);
+  EXPECT_EQ(chat["content"][1]["bytes"], (json{32, 119, 111, 114, 108, 100}));
+  EXPECT_EQ(chat["content"][0]["top_logprobs"][1]["token"], " world");
+  const json legacy = logprobs_json(false, entries, *tokenizer_, offset);
+  EXPECT_EQ(legacy["tokens"], (json{"Hello", " world"}));
+  EXPECT_EQ(legacy["token_logprobs"], (json{-0.25, -1.5}));
+  EXPECT_EQ(legacy["top_logprobs"][1], (json{{"Hello", -0.5}, {" world", -1.5}}));
+  EXPECT_EQ(legacy["text_offset"], (json{0, 5}));
+  EXPECT_EQ(offset, 11);
+  // A reply that ended on its end-of-sequence token does not show that token.
+  EXPECT_EQ(shown_logprobs(entries, generate::StopReason::kEos).size(), 1u);
+  EXPECT_EQ(shown_logprobs(entries, generate::StopReason::kLength).size(), 2u);
 }
 
 TEST(OpenAiResponseTest, StreamFraming) {
@@ -118,7 +166,13 @@ TEST(OpenAiResponseTest, StreamFraming) {
   EXPECT_EQ(last["choices"][0]["delta"], json::object());
   EXPECT_EQ(last["choices"][0]["finish_reason"], "stop");
   EXPECT_EQ(sse_event(json{{"a", 1}}), "data: {\"a\":1}\n\n");
-  EXPECT_EQ(usage_chunk(head, 3, 4)["usage"]["total_tokens"], 7);
+  generate::GenerateStats stats;
+  stats.prompt_tokens = 3;
+  stats.generated_tokens = 4;
+  stats.reused_tokens = 2;
+  const json usage = usage_chunk(head, stats)["usage"];
+  EXPECT_EQ(usage["total_tokens"], 7);
+  EXPECT_EQ(usage["prompt_tokens_details"]["cached_tokens"], 2);
   head.chat = false;
   EXPECT_EQ(completion_chunk(head, "x", false)["choices"][0]["text"], "x");
 }
