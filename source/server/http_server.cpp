@@ -1,6 +1,7 @@
 #include "http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -86,6 +87,18 @@ HttpServer::HttpServer(ServerOptions options)
   const int threads = options_.threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_->set_payload_max_length(options_.max_body_bytes);
+  // Stream chunks are small writes: without TCP_NODELAY, Nagle's algorithm holds each one back
+  // until the last is acknowledged, which the client's delayed ACK can stretch to 40 ms.
+  http_->set_tcp_nodelay(true);
+  // Debian's libcpp-httplib listens with a backlog of 5 (compiled in), so a burst of clients
+  // connecting at once overflows it and waits for SYN retries, a second or more. The listening
+  // socket is kept here and given a deep backlog in bind(). SO_REUSEADDR rather than httplib's
+  // SO_REUSEPORT, so that a port another server holds is an error, not a silent share.
+  http_->set_socket_options([this](int socket) {
+    const int yes = 1;
+    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_socket_ = socket;
+  });
   add_routes();
 }
 
@@ -100,8 +113,11 @@ void HttpServer::serve_model(engine::Engine& engine, const tokenizer::Tokenizer&
 }
 
 int HttpServer::bind(const std::string& host, int port) {
-  if (port == 0) return http_->bind_to_any_port(host);
-  return http_->bind_to_port(host, port) ? port : -1;
+  const int bound =
+      port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
+  // Listening again on a listening socket only changes its backlog.
+  if (bound > 0 && listen_socket_ >= 0) ::listen(listen_socket_, SOMAXCONN);
+  return bound;
 }
 
 bool HttpServer::serve() { return http_->listen_after_bind(); }

@@ -83,6 +83,7 @@ class HttpServer {
   std::atomic<bool> ready_{false};
   ServerOptions options_;
   std::unique_ptr<httplib::Server> http_;
+  int listen_socket_ = -1;  // set by bind(), through httplib's socket options hook
   std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> next_id_{1};
   ServerMetrics metrics_;

@@ -168,6 +168,13 @@ def test_a_model_that_cannot_load_is_one_error_line_and_exit_1(tmp_path):
     assert "truncated.bin" in result.stderr.splitlines()[-1]
 
 
+def test_a_port_in_use_is_an_error(server):
+    result = subprocess.run([SERVER, MODEL, TOKENIZER, "--port", str(server.port)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{server.port}" in result.stderr
+
+
 def test_the_model_list_names_the_model(client):
     models = client.models.list()
     assert [m.id for m in models.data] == ["smollm2"]
