@@ -16,8 +16,9 @@ DEFINE_bool(bf16_activations, false,
             "bf16 models on CPUs with AVX512_BF16: round activations to bf16 for twice the "
             "multiply rate of f32 (faster prompts, slightly less exact)");
 DEFINE_string(chat_template, "none",
-              "Chat format: auto (the template in tokenizer_config.json), llama3, chatml, "
-              "llama2, mistral; none = --prompt is plain text to continue (--chat uses auto)");
+              "Chat format: auto (the template in tokenizer_config.json), a .jinja file or a "
+              "tokenizer_config.json, or llama3, chatml, llama2, mistral; none = --prompt is "
+              "plain text to continue (--chat uses auto)");
 DEFINE_string(system, "", "System message of the chat (--chat or --chat_template)");
 DEFINE_double(temperature, 0.0, "Sampling temperature; 0 = greedy (argmax)");
 DEFINE_int64(top_k, 0, "Sample from the k most likely tokens only (0 = off)");

@@ -31,9 +31,10 @@ DEFINE_int64(step_tokens, 64, "Tokens one forward pass takes (decode rows + prom
 DEFINE_int32(threads, 0, "CPU threads (0 = all cores)");
 DEFINE_string(device, "cpu", "Device to run on: cpu or cuda");
 DEFINE_int64(max_seq_len, 0, "Context length per request (0 = the model's maximum)");
-DEFINE_string(chat_template, "auto",
-              "Chat format: auto (the tokenizer's own template), llama3, chatml, llama2, mistral, "
-              "or none (chat endpoint off)");
+DEFINE_string(
+    chat_template, "auto",
+    "Chat format: auto (the tokenizer's own template), a .jinja file or a "
+    "tokenizer_config.json, llama3, chatml, llama2, mistral, or none (chat endpoint off)");
 DEFINE_string(model_name, "", "Model id in /v1/models and replies (default: the file's name)");
 DEFINE_string(cors_origin, "", "Allow browsers from this origin to call the API");
 DEFINE_int64(default_max_tokens, 1024, "Reply budget of requests that give no max_tokens");

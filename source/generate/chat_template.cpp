@@ -1,210 +1,193 @@
 #include "infer/generate/chat_template.h"
 
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
 #include "infer/base/error.h"
+#include "infer/generate/jinja/template.h"
 #include "infer/tokenizer/tokenizer.h"
 
 namespace infer::generate {
 
 namespace {
 
-bool contains(const std::string& s, std::string_view part) {
-  return s.find(part) != std::string::npos;
+// The templates the common formats' checkpoints publish, for tokenizers that ship none.
+constexpr const char* kLlama3 =
+    "{% set loop_messages = messages %}{% for message in loop_messages %}"
+    "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + "
+    "message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
+    "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}"
+    "{% endif %}";
+
+constexpr const char* kChatML =
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + "
+    "message['content'] + '<|im_end|>' + '\\n' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+constexpr const char* kLlama2 =
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
+    "{% set system_message = messages[0]['content'] %}{% else %}"
+    "{% set loop_messages = messages %}{% set system_message = false %}{% endif %}"
+    "{% for message in loop_messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}{% if loop.index0 == 0 and system_message != false %}"
+    "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
+    "{% else %}{% set content = message['content'] %}{% endif %}"
+    "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ ' ' + content.strip() + ' ' + eos_token }}"
+    "{% endif %}{% endfor %}";
+
+constexpr const char* kMistral =
+    "{{ bos_token }}{% for message in messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token }}"
+    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}"
+    "{% endfor %}";
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw base::FileError("cannot open chat template " + path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (!file.good() && !file.eof()) throw base::FileError("cannot read chat template " + path);
+  return text.str();
 }
 
-// Jinja's trim and Python's str.strip() on the ASCII whitespace templates meet in practice.
-std::string trim(const std::string& s) {
-  const char* space = " \t\n\r\v\f";
-  const size_t begin = s.find_first_not_of(space);
-  if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(space) - begin + 1);
-}
-
-// A literal system prompt that a ChatML template writes when the conversation has none, e.g.
-// '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, ...<|im_end|>\n'. The
-// newline may be a real one or the two characters \n inside a Jinja string literal.
-std::optional<std::string> default_system_prompt(const std::string& jinja) {
-  if (!contains(jinja, "!= 'system'") && !contains(jinja, "!= \"system\"")) return std::nullopt;
-  const std::string open = "<|im_start|>system";
-  for (size_t at = jinja.find(open); at != std::string::npos; at = jinja.find(open, at + 1)) {
-    size_t begin = at + open.size();
-    if (jinja.compare(begin, 1, "\n") == 0) {
-      begin += 1;
-    } else if (jinja.compare(begin, 2, "\\n") == 0) {
-      begin += 2;
-    } else {
-      continue;
-    }
-    const size_t end = jinja.find("<|im_end|>", begin);
-    if (end == std::string::npos) break;
-    std::string prompt = jinja.substr(begin, end - begin);
-    // Only a literal counts: an expression (the user's own system message) is not a default.
-    if (prompt.find_first_of("'\"{}+") != std::string::npos) continue;
-    for (size_t n; (n = prompt.find("\\n")) != std::string::npos;) prompt.replace(n, 2, "\n");
-    return prompt;
+// tokenizer_config.json's chat_template: a string, or named templates of which "default" is the
+// chat one.
+std::string template_of_config(const std::string& path) {
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(read_text(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw base::FormatError(path + " is not valid JSON: " + e.what());
   }
-  return std::nullopt;
-}
-
-void require_alternating_turns(const std::vector<ChatMessage>& turns, std::string_view format) {
-  for (size_t i = 0; i < turns.size(); ++i) {
-    const char* expected = i % 2 == 0 ? "user" : "assistant";
-    if (turns[i].role != expected) {
-      throw base::InvalidArgument(
-          std::string(format) + " chat format: message " + std::to_string(i + 1) + " is '" +
-          turns[i].role + "', expected '" + expected + "' (turns must alternate user/assistant)");
+  const auto it = config.is_object() ? config.find("chat_template") : config.end();
+  if (it != config.end() && it->is_string()) return it->get<std::string>();
+  if (it != config.end() && it->is_array()) {
+    for (const auto& named : *it) {
+      if (named.is_object() && named.value("name", "") == "default" && named.contains("template") &&
+          named["template"].is_string())
+        return named["template"].get<std::string>();
     }
   }
+  throw base::FormatError(path + " has no chat_template (a string, or one named 'default')");
+}
+
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 }  // namespace
 
-ChatTemplate ChatTemplate::named(std::string_view name, const ChatSpecialTokens& tokens) {
+ChatTemplate ChatTemplate::from_jinja(const std::string& source, const ChatSpecialTokens& tokens,
+                                      std::string name) {
   ChatTemplate t;
+  t.name_ = std::move(name);
   t.tokens_ = tokens;
-  if (name == "llama3") {
-    t.format_ = Format::kLlama3;
-  } else if (name == "llama2") {
-    t.format_ = Format::kLlama2;
-  } else if (name == "mistral") {
-    t.format_ = Format::kMistral;
-  } else if (name != "chatml") {
-    throw base::InvalidArgument("unknown chat template '" + std::string(name) + "' (" +
-                                std::string(kFormatNames) + ")");
-  }
-  t.name_ = std::string(name);
+  t.template_ = std::make_shared<const jinja::Template>(source);
   return t;
 }
 
-ChatTemplate ChatTemplate::detect(const std::string& jinja, const ChatSpecialTokens& tokens) {
-  if (contains(jinja, "<|start_header_id|>")) {
-    ChatTemplate t = named("llama3", tokens);
-    t.always_generation_prompt_ = !contains(jinja, "add_generation_prompt");
-    return t;
+ChatTemplate ChatTemplate::from_file(const std::string& path, const ChatSpecialTokens& tokens) {
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return from_jinja(template_of_config(path + "/tokenizer_config.json"), tokens, path);
   }
-  if (contains(jinja, "<|im_start|>")) {
-    ChatTemplate t = named("chatml", tokens);
-    // A few ChatML templates separate with spaces instead of newlines.
-    if (contains(jinja, "role'] + ' '") || contains(jinja, "role + ' '")) t.role_separator_ = " ";
-    if (contains(jinja, "'<|im_end|>' + ' '")) t.turn_separator_ = " ";
-    t.default_system_ = default_system_prompt(jinja);
-    return t;
+  if (ends_with(path, ".json")) return from_jinja(template_of_config(path), tokens, path);
+  return from_jinja(read_text(path), tokens, path);
+}
+
+ChatTemplate ChatTemplate::named(std::string_view name, const ChatSpecialTokens& tokens) {
+  const char* source = name == "llama3"    ? kLlama3
+                       : name == "chatml"  ? kChatML
+                       : name == "llama2"  ? kLlama2
+                       : name == "mistral" ? kMistral
+                                           : nullptr;
+  if (source == nullptr) {
+    throw base::InvalidArgument("unknown chat template '" + std::string(name) + "' (" +
+                                std::string(kFormatNames) +
+                                ", auto, or a .jinja / tokenizer_config.json file)");
   }
-  // Llama-2-chat: the system message folded into the first [INST], BOS before every [INST].
-  if (contains(jinja, "<<SYS>>") &&
-      contains(jinja, "bos_token + '[INST] ' + content.strip() + ' [/INST]'")) {
-    return named("llama2", tokens);
-  }
-  // Mistral-7B-Instruct v0.1/v0.2: one BOS, no system role. Later Mistral templates (which
-  // write '[/INST]' without the space, or carry tools) are different formats and not matched.
-  if (contains(jinja, "'[INST] ' + message['content'] + ' [/INST]'") &&
-      !contains(jinja, "<<SYS>>")) {
-    ChatTemplate t = named("mistral", tokens);
-    if (contains(jinja, "eos_token + ' '")) t.after_reply_ = " ";
-    return t;
-  }
-  throw base::Unsupported("chat template not recognised (built-in formats: " +
-                          std::string(kFormatNames) + "); pass --chat_template to choose one");
+  return from_jinja(source, tokens, std::string(name));
 }
 
 ChatTemplate ChatTemplate::for_tokenizer(const tokenizer::Tokenizer& tokenizer,
-                                         std::string_view name) {
+                                         std::string_view choice) {
   const auto text_of = [&](std::optional<int32_t> id) {
     return id ? tokenizer.decode({*id}, /*skip_special_tokens=*/false) : std::string();
   };
   const ChatSpecialTokens tokens{text_of(tokenizer.bos_id()), text_of(tokenizer.eos_id())};
-  if (name != "auto") return named(name, tokens);
+  if (ends_with(choice, ".json") || ends_with(choice, ".jinja") ||
+      choice.find('/') != std::string_view::npos)
+    return from_file(std::string(choice), tokens);
+  if (choice != "auto") return named(choice, tokens);
   const auto jinja = tokenizer.chat_template();
   if (!jinja) {
     throw base::InvalidArgument(
         "the tokenizer's tokenizer_config.json has no chat_template; name a format (" +
-        std::string(kFormatNames) + ")");
+        std::string(kFormatNames) + ") or a .jinja file");
   }
-  return detect(*jinja, tokens);
+  return from_jinja(*jinja, tokens, "the model's");
 }
 
 std::string ChatTemplate::render(const std::vector<ChatMessage>& messages,
                                  bool add_generation_prompt) const {
+  jinja::List list;
   for (const ChatMessage& m : messages) {
-    if (m.role != "system" && m.role != "user" && m.role != "assistant") {
-      throw base::InvalidArgument("chat message role '" + m.role +
-                                  "' (expected system, user or assistant)");
+    jinja::Dict message;
+    message.set("role", jinja::Value(m.role));
+    message.set("content", jinja::Value(m.content));
+    list.emplace_back(std::move(message));
+  }
+  return render_values(jinja::Value(std::move(list)), jinja::Value(), add_generation_prompt);
+}
+
+std::string ChatTemplate::render_json(const std::string& messages_json, bool add_generation_prompt,
+                                      const std::string& tools_json) const {
+  auto parse = [](const std::string& text, const char* what) {
+    nlohmann::ordered_json j;
+    try {
+      j = nlohmann::ordered_json::parse(text);
+    } catch (const nlohmann::json::exception& e) {
+      throw base::FormatError(std::string(what) + " are not valid JSON: " + e.what());
     }
+    if (!j.is_array()) throw base::FormatError(std::string(what) + " must be a JSON array");
+    return jinja::from_json(j);
+  };
+  const jinja::Value messages = parse(messages_json, "the messages");
+  for (const jinja::Value& m : messages.as_list()) {
+    if (!m.is_dict()) throw base::FormatError("every message must be a JSON object");
   }
-  switch (format_) {
-    case Format::kLlama3:
-      return render_llama3(messages, add_generation_prompt);
-    case Format::kChatML:
-      return render_chatml(messages, add_generation_prompt);
-    case Format::kLlama2:
-    case Format::kMistral:
-      return render_inst(messages);  // these formats have no generation prompt to add
-  }
-  return {};
+  const jinja::Value tools = tools_json.empty() ? jinja::Value() : parse(tools_json, "the tools");
+  return render_values(messages, tools, add_generation_prompt);
+}
+
+std::string ChatTemplate::render_values(const jinja::Value& messages, const jinja::Value& tools,
+                                        bool add_generation_prompt) const {
+  jinja::Dict variables;
+  variables.set("messages", messages);
+  if (!tools.is_undefined()) variables.set("tools", tools);
+  variables.set("add_generation_prompt", jinja::Value(add_generation_prompt));
+  variables.set("bos_token", jinja::Value(tokens_.bos));
+  variables.set("eos_token", jinja::Value(tokens_.eos));
+  return template_->render(variables, std::time(nullptr));
 }
 
 std::vector<int32_t> ChatTemplate::encode(const tokenizer::Tokenizer& tokenizer,
                                           const std::vector<ChatMessage>& messages,
                                           bool add_generation_prompt) const {
   tokenizer::EncodeOptions options;
-  options.add_special_tokens = false;  // the format places BOS/EOS itself
+  options.add_special_tokens = false;  // the template places BOS/EOS itself
   options.parse_special = true;
   return tokenizer.encode(render(messages, add_generation_prompt), options);
-}
-
-std::string ChatTemplate::render_llama3(const std::vector<ChatMessage>& messages,
-                                        bool add_generation_prompt) const {
-  std::string out;
-  for (size_t i = 0; i < messages.size(); ++i) {
-    if (i == 0) out += tokens_.bos;
-    out += "<|start_header_id|>" + messages[i].role + "<|end_header_id|>\n\n" +
-           trim(messages[i].content) + "<|eot_id|>";
-  }
-  if (add_generation_prompt || always_generation_prompt_)
-    out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
-  return out;
-}
-
-std::string ChatTemplate::render_chatml(const std::vector<ChatMessage>& messages,
-                                        bool add_generation_prompt) const {
-  std::string out;
-  if (default_system_ && (messages.empty() || messages[0].role != "system")) {
-    out +=
-        "<|im_start|>system" + role_separator_ + *default_system_ + "<|im_end|>" + turn_separator_;
-  }
-  for (const ChatMessage& m : messages) {
-    out += "<|im_start|>" + m.role + role_separator_ + m.content + "<|im_end|>" + turn_separator_;
-  }
-  if (add_generation_prompt) out += "<|im_start|>assistant" + role_separator_;
-  return out;
-}
-
-std::string ChatTemplate::render_inst(const std::vector<ChatMessage>& messages) const {
-  const bool has_system = !messages.empty() && messages[0].role == "system";
-  if (has_system && format_ == Format::kMistral) {
-    throw base::InvalidArgument(
-        "the mistral chat format has no system role (its template accepts only user and "
-        "assistant messages)");
-  }
-  const std::vector<ChatMessage> turns(messages.begin() + (has_system ? 1 : 0), messages.end());
-  require_alternating_turns(turns, name_);
-  std::string out;
-  if (format_ == Format::kMistral) {
-    out += tokens_.bos;
-    for (const ChatMessage& m : turns) {
-      out += m.role == "user" ? "[INST] " + m.content + " [/INST]"
-                              : m.content + tokens_.eos + after_reply_;
-    }
-    return out;
-  }
-  for (size_t i = 0; i < turns.size(); ++i) {
-    std::string content = turns[i].content;
-    if (i == 0 && has_system) {
-      content = "<<SYS>>\n" + messages[0].content + "\n<</SYS>>\n\n" + content;
-    }
-    out += turns[i].role == "user" ? tokens_.bos + "[INST] " + trim(content) + " [/INST]"
-                                   : " " + trim(content) + " " + tokens_.eos;
-  }
-  return out;
 }
 
 }  // namespace infer::generate

@@ -2,12 +2,12 @@
 
 namespace infer::server {
 
-nlohmann::json ApiError::body() const {
-  nlohmann::json error = extra;
+nlohmann::ordered_json ApiError::body() const {
+  nlohmann::ordered_json error = extra;
   error["message"] = what();
   error["type"] = type;
-  error["param"] = param.empty() ? nlohmann::json(nullptr) : nlohmann::json(param);
-  error["code"] = code.empty() ? nlohmann::json(nullptr) : nlohmann::json(code);
+  error["param"] = param.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(param);
+  error["code"] = code.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(code);
   return {{"error", error}};
 }
 

@@ -20,9 +20,10 @@ struct ApiError : std::runtime_error {
   std::string type;   // invalid_request_error, authentication_error, not_found_error, ...
   std::string param;  // the request field at fault, if one is
   std::string code;   // a finer reason, e.g. exceed_context_size_error
-  nlohmann::json extra = nlohmann::json::object();  // more fields of the error object
+  nlohmann::ordered_json extra =
+      nlohmann::ordered_json::object();  // more fields of the error object
 
-  nlohmann::json body() const;
+  nlohmann::ordered_json body() const;
 };
 
 // 400 invalid_request_error naming `param`.

@@ -18,7 +18,7 @@
 
 namespace infer::server {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 

@@ -67,9 +67,9 @@ class HttpServer {
   void add_routes();
   void add_session_routes();
   RequestLimits limits() const;
-  ParsedRequest parse(const nlohmann::json& body, bool chat) const;
+  ParsedRequest parse(const nlohmann::ordered_json& body, bool chat) const;
   // Runs a chat or text completion body: a whole reply, or a stream when it asks for one.
-  void complete(const nlohmann::json& body, bool chat, httplib::Response& res,
+  void complete(const nlohmann::ordered_json& body, bool chat, httplib::Response& res,
                 const EndCallback& on_end);
   // Submits the request and answers with its reply: a server-sent-event stream of its pieces,
   // or the whole reply once it has ended.

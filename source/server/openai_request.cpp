@@ -8,7 +8,7 @@
 
 namespace infer::server {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 
@@ -172,6 +172,31 @@ std::string message_content(const json& message, size_t index) {
   return text;
 }
 
+// An assistant message's tool_calls as templates read them: OpenAI sends each call's
+// function.arguments as JSON text, templates (Llama 3.1's, Mistral's) expect the object, as
+// HF's chat pipelines pass it.
+json read_tool_calls(const json& calls, size_t index) {
+  const std::string where = "messages[" + std::to_string(index) + "].tool_calls";
+  if (!calls.is_array()) throw invalid_request(where, "'" + where + "' must be an array");
+  json out = json::array();
+  for (json call : calls) {
+    if (!call.is_object()) throw invalid_request(where, "'" + where + "' entries must be objects");
+    auto function = call.find("function");
+    if (function != call.end() && function->is_object()) {
+      auto arguments = function->find("arguments");
+      if (arguments != function->end() && arguments->is_string()) {
+        json parsed = json::parse(arguments->get<std::string>(), nullptr, false);
+        if (parsed.is_discarded()) {
+          throw invalid_request(where, "'" + where + "' function.arguments is not valid JSON");
+        }
+        *arguments = std::move(parsed);
+      }
+    }
+    out.push_back(std::move(call));
+  }
+  return out;
+}
+
 const json& object_body(const json& body) {
   if (!body.is_object()) throw invalid_request("", "the request body must be a JSON object");
   return body;
@@ -204,7 +229,8 @@ ParsedRequest parse_chat_request(const json& raw, const tokenizer::Tokenizer& to
   auto it = body.find("messages");
   if (it == body.end() || !it->is_array() || it->empty())
     throw invalid_request("messages", "'messages' must be a non-empty array of messages");
-  std::vector<generate::ChatMessage> messages;
+  // What the template sees: role and text content, and the tool-calling fields as sent.
+  json messages = json::array();
   for (size_t i = 0; i < it->size(); ++i) {
     const json& m = (*it)[i];
     if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) {
@@ -212,11 +238,34 @@ ParsedRequest parse_chat_request(const json& raw, const tokenizer::Tokenizer& to
           "messages[" + std::to_string(i) + "]",
           "'messages[" + std::to_string(i) + "]' must be an object with a string 'role'");
     }
-    messages.push_back({m["role"].get<std::string>(), message_content(m, i)});
+    const std::string role = m["role"].get<std::string>();
+    if (role != "system" && role != "user" && role != "assistant" && role != "tool") {
+      const std::string where = "messages[" + std::to_string(i) + "].role";
+      throw invalid_request(where, "'" + where +
+                                       "' must be system, user, assistant or tool, got '" +
+                                       utf8_prefix(role, 40) + "'");
+    }
+    json message = {{"role", role}, {"content", message_content(m, i)}};
+    for (const char* field : {"name", "tool_call_id"})
+      if (m.contains(field) && m[field].is_string()) message[field] = m[field];
+    if (m.contains("tool_calls") && !m["tool_calls"].is_null())
+      message["tool_calls"] = read_tool_calls(m["tool_calls"], i);
+    messages.push_back(std::move(message));
+  }
+  std::string tools;
+  if (const json* t = field(body, "tools", &json::is_array, "an array of tools")) {
+    for (const json& tool : *t) {
+      if (!tool.is_object()) throw invalid_request("tools", "'tools' entries must be objects");
+    }
+    tools = t->dump();
   }
   ParsedRequest parsed;
   try {
-    parsed.request.prompt = chat.encode(tokenizer, messages, /*add_generation_prompt=*/true);
+    tokenizer::EncodeOptions options;
+    options.add_special_tokens = false;  // the template writes BOS/EOS itself
+    options.parse_special = true;
+    parsed.request.prompt = tokenizer.encode(
+        chat.render_json(messages.dump(), /*add_generation_prompt=*/true, tools), options);
   } catch (const base::InvalidArgument& e) {
     throw invalid_request("messages",
                           std::string("the chat template refuses the messages: ") + e.what());

@@ -28,14 +28,15 @@ struct RequestLimits {
 
 // `value` as ids of `tokenizer`'s vocabulary (an array of integers, each in [0, vocab_size));
 // an ApiError naming `param` otherwise.
-std::vector<int32_t> read_token_ids(const nlohmann::json& value, const std::string& param,
+std::vector<int32_t> read_token_ids(const nlohmann::ordered_json& value, const std::string& param,
                                     const tokenizer::Tokenizer& tokenizer);
 
 // Parses a chat request: `messages` rendered with `chat` and tokenised.
-ParsedRequest parse_chat_request(const nlohmann::json& body, const tokenizer::Tokenizer& tokenizer,
+ParsedRequest parse_chat_request(const nlohmann::ordered_json& body,
+                                 const tokenizer::Tokenizer& tokenizer,
                                  const generate::ChatTemplate& chat, const RequestLimits& limits);
 // Parses a completion request: `prompt` (a string, or an array of token ids) continued as text.
-ParsedRequest parse_completion_request(const nlohmann::json& body,
+ParsedRequest parse_completion_request(const nlohmann::ordered_json& body,
                                        const tokenizer::Tokenizer& tokenizer,
                                        const RequestLimits& limits);
 

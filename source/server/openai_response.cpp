@@ -2,7 +2,7 @@
 
 namespace infer::server {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 const char* finish_reason(generate::StopReason reason) {
   switch (reason) {

@@ -23,40 +23,41 @@ struct ResponseHead {
 const char* finish_reason(generate::StopReason reason);
 // OpenAI's usage object; prompt_tokens_details.cached_tokens are the prompt tokens taken from the
 // prefix cache instead of being computed.
-nlohmann::json usage(const generate::GenerateStats& stats);
+nlohmann::ordered_json usage(const generate::GenerateStats& stats);
 
 // The "logprobs" of a choice for these tokens: chat's {"content": [{"token", "logprob", "bytes",
 // "top_logprobs"}]} or the completions API's {"tokens", "token_logprobs", "top_logprobs",
 // "text_offset"}. A token's text is the token decoded alone; `text_offset` is the byte offset of
 // the first token's text in the reply and is advanced past these tokens.
-nlohmann::json logprobs_json(bool chat, const std::vector<generate::PieceLogprobs>& entries,
-                             const tokenizer::Tokenizer& tokenizer, int64_t& text_offset);
+nlohmann::ordered_json logprobs_json(bool chat, const std::vector<generate::PieceLogprobs>& entries,
+                                     const tokenizer::Tokenizer& tokenizer, int64_t& text_offset);
 // The logprobs a reply shows: one per generated token, except a final end-of-sequence token
 // (whose text is not part of the reply either).
 std::vector<generate::PieceLogprobs> shown_logprobs(std::vector<generate::PieceLogprobs> entries,
                                                     generate::StopReason stop);
 
 // The whole reply (stream: false); `logprobs` is the choice's (null when not asked for).
-nlohmann::json completion_object(const ResponseHead& head, const generate::GenerateResult& result,
-                                 const nlohmann::json& logprobs = nullptr);
+nlohmann::ordered_json completion_object(const ResponseHead& head,
+                                         const generate::GenerateResult& result,
+                                         const nlohmann::ordered_json& logprobs = nullptr);
 // One chunk of a stream: `text` as the delta (the first chat chunk also carries the role), and
 // finish_reason once the reply has ended (then text is empty).
-nlohmann::json completion_chunk(const ResponseHead& head, const std::string& text, bool first,
-                                const char* finish = nullptr,
-                                const nlohmann::json& logprobs = nullptr);
+nlohmann::ordered_json completion_chunk(const ResponseHead& head, const std::string& text,
+                                        bool first, const char* finish = nullptr,
+                                        const nlohmann::ordered_json& logprobs = nullptr);
 // The last chunk when the client asked for usage: no choices, the usage.
-nlohmann::json usage_chunk(const ResponseHead& head, const generate::GenerateStats& stats);
+nlohmann::ordered_json usage_chunk(const ResponseHead& head, const generate::GenerateStats& stats);
 
 // `data` as JSON text; text that is not valid UTF-8 (which no reply should hold) is written with
 // U+FFFD rather than failing the request.
-std::string dump_json(const nlohmann::json& data);
+std::string dump_json(const nlohmann::ordered_json& data);
 // At most `max_bytes` of `text`, cut at a character boundary, with "..." when cut.
 std::string utf8_prefix(const std::string& text, size_t max_bytes);
 // A value as error messages quote it: its JSON text, cut after `max_bytes` with "...", so that a
 // huge value in a request is not echoed back whole.
-std::string brief_json(const nlohmann::json& value, size_t max_bytes = 60);
+std::string brief_json(const nlohmann::ordered_json& value, size_t max_bytes = 60);
 // "data: {json}\n\n", and the stream's end marker.
-std::string sse_event(const nlohmann::json& data);
+std::string sse_event(const nlohmann::ordered_json& data);
 inline constexpr const char* kSseDone = "data: [DONE]\n\n";
 
 }  // namespace infer::server

@@ -14,7 +14,7 @@
 
 namespace infer::server {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
 

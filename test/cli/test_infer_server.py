@@ -189,7 +189,7 @@ def test_bad_requests_are_typed_errors_naming_the_field(client):
     assert error.value.body["param"] == "n"
     with pytest.raises(openai.BadRequestError) as error:
         client.chat.completions.create(model="smollm2", messages=[{"role": "wizard", "content": "hi"}])
-    assert error.value.body["param"] == "messages"
+    assert error.value.body["param"] == "messages[0].role"
     with pytest.raises(openai.BadRequestError) as error:
         client.chat.completions.create(model="smollm2", messages=[{"role": "user", "content": "word " * 600}])
     assert error.value.body["code"] == "exceed_context_size_error"

@@ -17,7 +17,7 @@
 namespace infer::server {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 class OpenAiRequestTest : public ::testing::Test {
  protected:
@@ -92,6 +92,8 @@ TEST_F(OpenAiRequestTest, ErrorsNameTheField) {
   EXPECT_EQ(error_of({{"messages", {{{"content", "x"}}}}}).param, "messages[0]");
   EXPECT_EQ(error_of({{"messages", {{{"role", "user"}, {"content", 5}}}}}).param,
             "messages[0].content");
+  EXPECT_EQ(error_of({{"messages", {{{"role", "wizard"}, {"content", "x"}}}}}).param,
+            "messages[0].role");
   EXPECT_EQ(error_of({{"messages", hi}, {"temperature", "hot"}}).param, "temperature");
   EXPECT_EQ(error_of({{"messages", hi}, {"temperature", 2.5}}).param, "temperature");
   EXPECT_EQ(error_of({{"messages", hi}, {"top_p", 0}}).param, "top_p");
@@ -155,6 +157,33 @@ TEST_F(OpenAiRequestTest, LogprobsInBothFormats) {
   // A reply that ended on its end-of-sequence token does not show that token.
   EXPECT_EQ(shown_logprobs(entries, generate::StopReason::kEos).size(), 1u);
   EXPECT_EQ(shown_logprobs(entries, generate::StopReason::kLength).size(), 2u);
+}
+
+TEST_F(OpenAiRequestTest, ToolsAndToolCallsReachTheTemplateInTheirOrder) {
+  const auto chat = generate::ChatTemplate::from_jinja(
+      "{{ tools | tojson }}|{% for m in messages %}{{ m.role }}:{{ m.content }}"
+      "{% if m.tool_calls %}{{ m.tool_calls[0].function.arguments | tojson }}{% endif %}"
+      "{% if m.tool_call_id %}#{{ m.tool_call_id }}{% endif %};{% endfor %}",
+      {});
+  const json body = json::parse(R"({"messages": [
+      {"role": "user", "content": "weather?"},
+      {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+        "function": {"name": "w", "arguments": "{\"zeta\": 1, \"alpha\": 2}"}}]},
+      {"role": "tool", "tool_call_id": "c1", "content": "sunny"}],
+    "tools": [{"type": "function", "function": {"name": "w", "parameters": {"type": "object"}}}]})");
+  RequestLimits limits = limits_;
+  limits.context = 1000;
+  const ParsedRequest p = parse_chat_request(body, *tokenizer_, chat, limits);
+  // Keys in the order the client sent them (HF's tojson keeps order), arguments as an object.
+  EXPECT_EQ(tokenizer_->decode(p.request.prompt, false),
+            R"([{"type": "function", "function": {"name": "w", "parameters": {"type": "object"}}}])"
+            R"(|user:weather?;assistant:{"zeta": 1, "alpha": 2};tool:sunny#c1;)");
+  json bad = body;
+  bad["messages"][1]["tool_calls"][0]["function"]["arguments"] = "{not json";
+  EXPECT_EQ(error_of(bad).param, "messages[1].tool_calls");
+  bad = body;
+  bad["tools"] = "all of them";
+  EXPECT_EQ(error_of(bad).param, "tools");
 }
 
 TEST(OpenAiResponseTest, StreamFraming) {

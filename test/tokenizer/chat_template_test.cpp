@@ -1,6 +1,7 @@
-// Built-in chat templates against HF apply_chat_template(add_generation_prompt=True) ids
-// (test/data/chat_goldens.json, made by hf_infer/make_chat_goldens.py), for every tokenizer in
-// the shared data whose config has a template, and SmolLM2's rebuilt from its GGUF.
+// Chat templates rendered by the Jinja interpreter against HF apply_chat_template(
+// add_generation_prompt=True) ids (test/data/chat_goldens.json, made by
+// hf_infer/make_chat_goldens.py), for every tokenizer in the shared data whose config has a
+// template, SmolLM2's rebuilt from its GGUF, and published Llama 2 / Mistral templates.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -26,9 +27,9 @@ TEST_P(ChatTemplateTest, RendersExactlyHfIds) {
   // Formats whose tokenizer files are not in the shared data carry their published template.
   const auto chat =
       golden.contains("template")
-          ? generate::ChatTemplate::detect(golden["template"],
-                                           {tokenizer->decode({*tokenizer->bos_id()}, false),
-                                            tokenizer->decode({*tokenizer->eos_id()}, false)})
+          ? generate::ChatTemplate::from_jinja(golden["template"],
+                                               {tokenizer->decode({*tokenizer->bos_id()}, false),
+                                                tokenizer->decode({*tokenizer->eos_id()}, false)})
           : generate::ChatTemplate::for_tokenizer(*tokenizer, "auto");
   for (const json& c : golden["cases"]) {
     std::vector<generate::ChatMessage> messages;
@@ -50,40 +51,66 @@ INSTANTIATE_TEST_SUITE_P(Hf, ChatTemplateTest,
                                            "llama2-chat", "mistral-v0.1", "mistral-v0.2"),
                          test::ParamName());
 
-TEST(ChatTemplate, RefusesWhatItCannotRender) {
+TEST(ChatTemplate, BuiltInFormatsAndRefusals) {
   const generate::ChatSpecialTokens tokens{"<s>", "</s>"};
-  EXPECT_THROW(generate::ChatTemplate::detect("{{ messages }} [INST]", tokens), base::Unsupported);
-  // Mistral v0.3 writes '[/INST]' without the space: a different format, not a near match.
-  EXPECT_THROW(
-      generate::ChatTemplate::detect(
-          "{{- '[INST] ' + message['content'] + '[/INST]' }}{{- ' ' + eos_token }}", tokens),
-      base::Unsupported);
+  EXPECT_THROW(generate::ChatTemplate::from_jinja("{% include 'x' %}", tokens), base::Unsupported);
+  EXPECT_THROW(generate::ChatTemplate::from_jinja("{{ messages | wordwrap }}", tokens),
+               base::Unsupported);
   EXPECT_THROW(generate::ChatTemplate::named("vicuna", tokens), base::InvalidArgument);
   const auto chatml = generate::ChatTemplate::named("chatml", tokens);
-  EXPECT_THROW(chatml.render({{"robot", "hi"}}, true), base::InvalidArgument);
   EXPECT_EQ(chatml.render({{"user", "hi"}}, true),
             "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
   const auto llama2 = generate::ChatTemplate::named("llama2", tokens);
-  EXPECT_THROW(llama2.render({{"user", "a"}, {"system", "late system"}}, true),
-               base::InvalidArgument);
+  try {
+    llama2.render({{"user", "a"}, {"user", "b"}}, true);
+    ADD_FAILURE() << "rendered";
+  } catch (const base::InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "Conversation roles must alternate user/assistant/user/assistant/...");
+  }
   EXPECT_EQ(llama2.render({{"system", "S"}, {"user", "hi"}}, true),
             "<s>[INST] <<SYS>>\nS\n<</SYS>>\n\nhi [/INST]");
   EXPECT_THROW(generate::ChatTemplate::named("mistral", tokens).render({{"system", "S"}}, true),
                base::InvalidArgument);
+  EXPECT_EQ(generate::ChatTemplate::named("llama3", {"<|begin_of_text|>", ""})
+                .render({{"user", " hi "}}, true),
+            "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>"
+            "<|start_header_id|>assistant<|end_header_id|>\n\n");
 }
 
-TEST(ChatTemplate, ReadsADefaultSystemPromptWrittenWithEscapedNewlines) {
-  // Qwen2.5's style: the default system prompt is a Jinja string literal with \n escapes.
+TEST(ChatTemplate, RendersWhatTheTemplateSaysNotAGuess) {
+  // Qwen2.5's style: a default system prompt as a string literal with \n escapes, and (in this
+  // cut-down version) no generation prompt: HF adds none, so neither does libinfer.
   const std::string jinja =
       R"({%- if messages[0]['role'] != 'system' %}{{- '<|im_start|>system\nYou are Qwen.<|im_end|>\n' }}{%- endif %})"
       R"({% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n'}})"
       R"({% endfor %})";
-  const auto chat = generate::ChatTemplate::detect(jinja, {});
+  const auto chat = generate::ChatTemplate::from_jinja(jinja, {});
   EXPECT_EQ(chat.render({{"user", "hi"}}, true),
-            "<|im_start|>system\nYou are "
-            "Qwen.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+            "<|im_start|>system\nYou are Qwen.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n");
   EXPECT_EQ(chat.render({{"system", "S"}, {"user", "hi"}}, false),
             "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n");
+}
+
+TEST(ChatTemplate, ComesFromAJinjaFileOrATokenizerConfig) {
+  const std::string jinja_file = test::temp_path("t.jinja");
+  const std::string config_file = test::temp_path("tokenizer_config.json");
+  const std::string broken_file = test::temp_path("broken.jinja");
+  test::write_file(jinja_file, "{% for m in messages %}[{{ m.role }}:{{ m.content }}]{% endfor %}");
+  test::write_file(config_file, R"({"chat_template": [{"name": "tool_use", "template": "x"}, )"
+                                R"({"name": "default", "template": "{{ bos_token }}!"}]})");
+  test::write_file(broken_file, "{% if %}");
+  const std::string path = test::shared_data_dir() + "/tokenizers/qwen/tokenizer.json";
+  INFER_SKIP_UNLESS_FILE(path);
+  auto tokenizer = tokenizer::Tokenizer::load(path);
+  EXPECT_EQ(
+      generate::ChatTemplate::for_tokenizer(*tokenizer, jinja_file).render({{"user", "hi"}}, true),
+      "[user:hi]");
+  EXPECT_EQ(
+      generate::ChatTemplate::for_tokenizer(*tokenizer, config_file).render({{"user", "hi"}}, true),
+      "!");
+  EXPECT_THROW(generate::ChatTemplate::for_tokenizer(*tokenizer, broken_file), base::FormatError);
+  EXPECT_THROW(generate::ChatTemplate::for_tokenizer(*tokenizer, test::temp_path("missing.jinja")),
+               base::FileError);
 }
 
 }  // namespace

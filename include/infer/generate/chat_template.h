@@ -1,9 +1,11 @@
 #pragma once
-// Built-in renderers for the chat formats checkpoints use, chosen by recognising the Jinja
-// template in tokenizer_config.json (or by name). Rendering gives the exact text HF's
-// apply_chat_template(add_generation_prompt=...) gives for plain conversations; encode it with
-// EncodeOptions{.add_special_tokens = false, .parse_special = true}.
+// A model's chat format: its Jinja chat template (from tokenizer_config.json, a GGUF's metadata
+// through export, or a .jinja file) rendered exactly as Hugging Face's apply_chat_template
+// renders it, by libinfer's own Jinja interpreter; or a built-in template for the common formats
+// when a tokenizer ships none. Encode the text with EncodeOptions{.add_special_tokens = false,
+// .parse_special = true}, as encode() does.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +16,11 @@ class Tokenizer;
 }
 
 namespace infer::generate {
+
+namespace jinja {
+class Template;
+class Value;
+}  // namespace jinja
 
 struct ChatMessage {
   std::string role;  // "system", "user" or "assistant"
@@ -28,47 +35,47 @@ struct ChatSpecialTokens {
 
 class ChatTemplate {
  public:
-  // Recognises `jinja` (a tokenizer_config.json chat_template); throws Unsupported naming the
-  // known formats when it matches none.
-  static ChatTemplate detect(const std::string& jinja, const ChatSpecialTokens& tokens);
-  // "llama3", "chatml", "llama2" or "mistral"; throws InvalidArgument for another name.
+  // A Jinja chat template. Throws FormatError (a syntax error) or Unsupported (a construct
+  // outside the interpreter's subset), naming it and its line: a template fails when loaded,
+  // never in the middle of a conversation.
+  static ChatTemplate from_jinja(const std::string& source, const ChatSpecialTokens& tokens,
+                                 std::string name = "model");
+  // The built-in template of "llama3", "chatml", "llama2" or "mistral"; throws InvalidArgument
+  // for another name.
   static ChatTemplate named(std::string_view name, const ChatSpecialTokens& tokens);
-  // `name` is "auto" (detect the tokenizer's own template) or a format name; BOS/EOS text comes
-  // from the tokenizer.
-  static ChatTemplate for_tokenizer(const tokenizer::Tokenizer& tokenizer, std::string_view name);
+  // The template in a file: a .jinja template, a tokenizer_config.json (its chat_template, or
+  // the one named "default"), or a folder holding a tokenizer_config.json. Throws FileError or
+  // FormatError naming the file.
+  static ChatTemplate from_file(const std::string& path, const ChatSpecialTokens& tokens);
+  // `choice` is "auto" (the tokenizer's own template), a built-in format's name, or a file: a
+  // .jinja template or a tokenizer_config.json. BOS/EOS text comes from the tokenizer.
+  static ChatTemplate for_tokenizer(const tokenizer::Tokenizer& tokenizer, std::string_view choice);
   static constexpr std::string_view kFormatNames = "llama3, chatml, llama2, mistral";
 
-  // Throws InvalidArgument for a conversation the format cannot express (an unknown role; for
-  // Llama 2 and Mistral, turns that do not alternate user/assistant; a system message in
-  // Mistral's format), as the HF template would raise.
+  // The conversation as the model reads it. Throws InvalidArgument carrying the template's own
+  // message when it refuses the conversation (raise_exception: a system message Gemma does not
+  // take, Llama 2 turns that do not alternate), or naming the line for another failure.
   std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+  // The same for a conversation given as JSON text, as the OpenAI API carries it (messages
+  // with tool_calls, tool results, any fields a template reads), with tool definitions (a JSON
+  // array; empty: none) for templates that take them. Key order is kept, as HF's tojson keeps
+  // it. Throws FormatError for text that is not JSON of that shape.
+  std::string render_json(const std::string& messages_json, bool add_generation_prompt,
+                          const std::string& tools_json = "") const;
   // render() tokenised as HF's apply_chat_template(tokenize=True) does: the template's special
-  // tokens parsed, no BOS/EOS added beyond the ones the format writes.
+  // tokens parsed, no BOS/EOS added beyond the ones the template writes.
   std::vector<int32_t> encode(const tokenizer::Tokenizer& tokenizer,
                               const std::vector<ChatMessage>& messages,
                               bool add_generation_prompt) const;
   const std::string& name() const { return name_; }
 
  private:
-  enum class Format { kLlama3, kChatML, kLlama2, kMistral };
-  std::string render_llama3(const std::vector<ChatMessage>& messages,
+  std::string render_values(const jinja::Value& messages, const jinja::Value& tools,
                             bool add_generation_prompt) const;
-  std::string render_chatml(const std::vector<ChatMessage>& messages,
-                            bool add_generation_prompt) const;
-  std::string render_inst(const std::vector<ChatMessage>& messages) const;
 
-  Format format_ = Format::kChatML;
   std::string name_;
   ChatSpecialTokens tokens_;
-  // Llama 3: some templates add the assistant header whatever add_generation_prompt says.
-  bool always_generation_prompt_ = false;
-  // ChatML variants: what follows the role, what follows <|im_end|>, and the system prompt
-  // inserted when a conversation has none (SmolLM2, Qwen2.5).
-  std::string role_separator_ = "\n";
-  std::string turn_separator_ = "\n";
-  std::optional<std::string> default_system_;
-  // Mistral v0.1 writes a space after each reply's EOS; v0.2 does not.
-  std::string after_reply_;
+  std::shared_ptr<const jinja::Template> template_;
 };
 
 }  // namespace infer::generate
