@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden renderings of real chat templates by HF's own Jinja environment.
 
-    python hf_infer/make_jinja_goldens.py [--smollm2_gguf PATH]
+    python hf_infer/make_jinja_goldens.py [--smollm2_gguf PATH --smollm2_dir DIR]
 
 Writes test/data/jinja_goldens.json: for every template in ../shared/chat_templates, the
 tokenizer_config.json templates of ../shared/tokenizers and (when given) the SmolLM2-Instruct
@@ -9,7 +9,10 @@ GGUF's, each conversation below rendered with add_generation_prompt true and fal
 transformers' _compile_jinja_template (jinja2's ImmutableSandboxedEnvironment with trim_blocks,
 lstrip_blocks, loopcontrols, HF's tojson, raise_exception and strftime_now). strftime_now is
 pinned to 2024-07-26 so that the goldens do not depend on the day they were made. A conversation
-a template refuses is recorded with the template's own error message.
+a template refuses is recorded with the template's own error message. Where the template's
+tokenizer is at hand (the shared tokenizers; SmolLM2's from DIR, made by tools/gguf_import.py),
+each rendering also carries HF's ids: tokenizer.encode(text, add_special_tokens=False), as
+apply_chat_template(tokenize=True) makes them.
 """
 from __future__ import annotations
 
@@ -66,7 +69,7 @@ CONVERSATIONS = [
 NOW = datetime.datetime(2024, 7, 26, 12, 0, 0)
 
 
-def templates(shared: str, smollm2_gguf: str | None) -> list[dict]:
+def templates(shared: str, smollm2_gguf: str | None, smollm2_dir: str | None) -> list[dict]:
     folder = os.path.join(shared, "chat_templates")
     out = []
     for entry in json.load(open(os.path.join(folder, "index.json"), encoding="utf-8")):
@@ -85,14 +88,17 @@ def templates(shared: str, smollm2_gguf: str | None) -> list[dict]:
             value = config.get(key)
             return value.get("content") if isinstance(value, dict) else (value or default)
         out.append({"name": f"tokenizers/{name}", "source": config["chat_template"],
-                    "bos_token": token("bos_token", "<s>"), "eos_token": token("eos_token", "</s>")})
+                    "bos_token": token("bos_token", "<s>"), "eos_token": token("eos_token", "</s>"),
+                    "tokenizer_dir": os.path.join(shared, "tokenizers", name),
+                    "tokenizer_file": f"tokenizers/{name}/tokenizer.json"})
     if smollm2_gguf:
         import gguf
         reader = gguf.GGUFReader(smollm2_gguf)
         field = reader.fields["tokenizer.chat_template"]
         source = bytes(field.parts[field.data[0]]).decode("utf-8")
         out.append({"name": "smollm2-gguf", "source": source, "bos_token": "<|im_start|>",
-                    "eos_token": "<|im_end|>"})
+                    "eos_token": "<|im_end|>", "tokenizer_dir": smollm2_dir,
+                    "tokenizer_file": "exported:smollm2_tokenizer/tokenizer.json"})
     return out
 
 
@@ -115,6 +121,7 @@ def render(template: dict, messages, tools, add_generation_prompt: bool) -> dict
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smollm2_gguf", help="SmolLM2-Instruct GGUF (python tools/smollm2_gguf.py prints it)")
+    parser.add_argument("--smollm2_dir", help="its HF folder from tools/gguf_import.py, for SmolLM2's ids")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "test", "data",
                                                       "jinja_goldens.json"))
     args = parser.parse_args()
@@ -122,18 +129,25 @@ def main() -> None:
     import transformers
 
     cases = []
-    found = templates(data_dir(), args.smollm2_gguf)
+    from transformers import AutoTokenizer
+
+    found = templates(data_dir(), args.smollm2_gguf, args.smollm2_dir)
     for template in found:
+        tokenizer = AutoTokenizer.from_pretrained(template["tokenizer_dir"]) if template.get("tokenizer_dir") else None
         for name, messages, tools in CONVERSATIONS:
             for add_generation_prompt in (True, False):
-                cases.append({"template": template["name"], "conversation": name,
-                              "add_generation_prompt": add_generation_prompt,
-                              **render(template, messages, tools, add_generation_prompt)})
+                case = {"template": template["name"], "conversation": name,
+                        "add_generation_prompt": add_generation_prompt,
+                        **render(template, messages, tools, add_generation_prompt)}
+                if tokenizer is not None and "text" in case:
+                    case["ids"] = tokenizer.encode(case["text"], add_special_tokens=False)
+                cases.append(case)
     payload = {
         "generated_by": command_line(),
         "versions": {"transformers": transformers.__version__, "jinja2": jinja2.__version__},
         "now": NOW.isoformat(),
-        "templates": {t["name"]: {k: t[k] for k in ("source", "bos_token", "eos_token")} for t in found},
+        "templates": {t["name"]: {k: t[k] for k in ("source", "bos_token", "eos_token", "tokenizer_file") if k in t}
+                      for t in found},
         "conversations": {name: {"messages": messages, "tools": tools} for name, messages, tools in CONVERSATIONS},
         "cases": cases,
     }
@@ -141,7 +155,9 @@ def main() -> None:
         json.dump(payload, f, ensure_ascii=False, indent=1)
         f.write("\n")
     errors = sum("error" in c for c in cases)
-    print(f"wrote {args.out}: {len(found)} templates, {len(cases)} cases ({errors} refused by their template)")
+    with_ids = sum("ids" in c for c in cases)
+    print(f"wrote {args.out}: {len(found)} templates, {len(cases)} cases ({errors} refused by their template, "
+          f"{with_ids} with HF's ids)")
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 // the templates' own messages, whitespace control, and what it refuses or bounds.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "infer/base/error.h"
 #include "infer/generate/jinja/template.h"
+#include "infer/tokenizer/tokenizer.h"
 #include "test_data.h"
 
 namespace infer::generate::jinja {
@@ -32,6 +34,17 @@ std::time_t golden_now() {
   return std::mktime(&t);
 }
 
+// The tokenizer a golden template names (when its files are at hand), loaded once.
+const tokenizer::Tokenizer* golden_tokenizer(const ordered_json& t) {
+  static std::map<std::string, std::unique_ptr<tokenizer::Tokenizer>> loaded;
+  if (!t.contains("tokenizer_file")) return nullptr;
+  const std::string path = test::golden_file_path(t["tokenizer_file"].get<std::string>());
+  if (!test::file_exists(path)) return nullptr;
+  auto& slot = loaded[path];
+  if (!slot) slot = tokenizer::Tokenizer::load(path);
+  return slot.get();
+}
+
 TEST(JinjaGoldens, RealTemplatesRenderExactlyAsHf) {
   const std::string path = test::golden_dir() + "/jinja_goldens.json";
   std::ifstream file(path);
@@ -45,7 +58,7 @@ TEST(JinjaGoldens, RealTemplatesRenderExactlyAsHf) {
       ADD_FAILURE() << name << " does not parse: " << e.what();
     }
   }
-  int checked = 0;
+  int checked = 0, checked_ids = 0;
   for (const ordered_json& c : goldens["cases"]) {
     const std::string name = c["template"];
     auto it = templates.find(name);
@@ -66,6 +79,16 @@ TEST(JinjaGoldens, RealTemplatesRenderExactlyAsHf) {
         ADD_FAILURE() << where << ": rendered, HF refused with: " << c["error"];
       } else {
         EXPECT_EQ(text, c["text"].get<std::string>()) << where;
+        // And the ids, tokenised as apply_chat_template(tokenize=True) does.
+        const tokenizer::Tokenizer* tokenizer = golden_tokenizer(goldens["templates"][name]);
+        if (c.contains("ids") && tokenizer != nullptr) {
+          tokenizer::EncodeOptions options;
+          options.add_special_tokens = false;
+          options.parse_special = true;
+          EXPECT_EQ(tokenizer->encode(text, options), c["ids"].get<std::vector<int32_t>>())
+              << where;
+          ++checked_ids;
+        }
       }
     } catch (const base::InvalidArgument& e) {
       if (c.contains("error")) {
@@ -77,6 +100,7 @@ TEST(JinjaGoldens, RealTemplatesRenderExactlyAsHf) {
     ++checked;
   }
   EXPECT_GE(checked, 500);
+  if (checked_ids == 0) std::printf("note: no tokenizer of the goldens found; ids not checked\n");
 }
 
 TEST(Jinja, WhitespaceControlAsHfConfiguresIt) {
