@@ -159,6 +159,23 @@ TEST_F(OpenAiRequestTest, LogprobsInBothFormats) {
   EXPECT_EQ(shown_logprobs(entries, generate::StopReason::kLength).size(), 2u);
 }
 
+TEST_F(OpenAiRequestTest, ATemplatesRefusalIsA400WithItsOwnMessage) {
+  const auto llama2 = generate::ChatTemplate::named("llama2", {"<s>", "</s>"});
+  const json body = {
+      {"messages", {{{"role", "user"}, {"content", "a"}}, {{"role", "user"}, {"content", "b"}}}}};
+  try {
+    parse_chat_request(body, *tokenizer_, llama2, limits_);
+    ADD_FAILURE() << "accepted";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.status, 400);
+    EXPECT_EQ(e.param, "messages");
+    EXPECT_NE(std::string(e.what()).find(
+                  "Conversation roles must alternate user/assistant/user/assistant/..."),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(OpenAiRequestTest, ToolsAndToolCallsReachTheTemplateInTheirOrder) {
   const auto chat = generate::ChatTemplate::from_jinja(
       "{{ tools | tojson }}|{% for m in messages %}{{ m.role }}:{{ m.content }}"
