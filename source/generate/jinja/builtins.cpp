@@ -264,15 +264,6 @@ bool is_dict_method(const std::string& name) {
   return name == "items" || name == "keys" || name == "values" || name == "get";
 }
 
-int compare_values(const Value& a, const Value& b, int line) {
-  if (a.is_number() && b.is_number()) {
-    const double x = a.as_double(), y = b.as_double();
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  if (a.is_string() && b.is_string()) return a.as_string().compare(b.as_string());
-  fail(line, std::string("cannot compare ") + a.type_name() + " and " + b.type_name());
-}
-
 // The item's attribute for selectattr/map(attribute=...): "a.b" walks nested dicts.
 Value attribute_path(const Value& item, const std::string& path) {
   Value v = item;
@@ -316,6 +307,25 @@ Value select_items(const Value& value, Arguments& args, bool by_attribute, bool 
 }
 
 }  // namespace
+
+int compare_values(const Value& a, const Value& b, int line) {
+  if (a.is_number() && b.is_number()) {
+    const double x = a.as_double(), y = b.as_double();
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (a.is_string() && b.is_string()) {
+    const int c = a.as_string().compare(b.as_string());
+    return c < 0 ? -1 : c > 0 ? 1 : 0;
+  }
+  if (a.is_list() && b.is_list()) {
+    const List& x = a.as_list();
+    const List& y = b.as_list();
+    for (size_t i = 0; i < x.size() && i < y.size(); ++i)
+      if (x[i] != y[i]) return compare_values(x[i], y[i], line);
+    return x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0;
+  }
+  fail(line, std::string("cannot order ") + a.type_name() + " and " + b.type_name());
+}
 
 Value get_item(const Value& object, const Value& key) {
   if (object.is_dict() && key.is_string()) {

@@ -16,6 +16,8 @@ bool apply_test(const std::string& name, const Value& value, Arguments& args, in
 Value get_attribute(const Value& object, const std::string& name);
 // obj[key]: list and string positions (negative from the end), dict items; undefined otherwise.
 Value get_item(const Value& object, const Value& key);
+// Python's ordering of numbers, strings and lists (-1, 0, 1); other types cannot be ordered.
+int compare_values(const Value& a, const Value& b, int line);
 // What every template sees besides its data. raise_exception throws base::InvalidArgument with
 // exactly the template's message.
 Dict template_globals(std::time_t now);

@@ -28,25 +28,6 @@ std::string describe(const Expr& e) {
   }
 }
 
-int compare(const Value& a, const Value& b, int line) {
-  if (a.is_number() && b.is_number()) {
-    const double x = a.as_double(), y = b.as_double();
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  if (a.is_string() && b.is_string()) {
-    const int c = a.as_string().compare(b.as_string());
-    return c < 0 ? -1 : c > 0 ? 1 : 0;
-  }
-  if (a.is_list() && b.is_list()) {
-    const List& x = a.as_list();
-    const List& y = b.as_list();
-    for (size_t i = 0; i < x.size() && i < y.size(); ++i)
-      if (x[i] != y[i]) return compare(x[i], y[i], line);
-    return x.size() < y.size() ? -1 : x.size() > y.size() ? 1 : 0;
-  }
-  fail(line, std::string("cannot order ") + a.type_name() + " and " + b.type_name());
-}
-
 bool contains(const Value& container, const Value& item, int line) {
   if (container.is_string()) {
     if (!item.is_string()) fail(line, "'in <string>' needs a string on the left");
@@ -468,10 +449,10 @@ class Renderer {
     const std::string& op = e.name;
     if (op == "==") return Value(a == b);
     if (op == "!=") return Value(a != b);
-    if (op == "<") return Value(compare(a, b, e.line) < 0);
-    if (op == ">") return Value(compare(a, b, e.line) > 0);
-    if (op == "<=") return Value(compare(a, b, e.line) <= 0);
-    if (op == ">=") return Value(compare(a, b, e.line) >= 0);
+    if (op == "<") return Value(compare_values(a, b, e.line) < 0);
+    if (op == ">") return Value(compare_values(a, b, e.line) > 0);
+    if (op == "<=") return Value(compare_values(a, b, e.line) <= 0);
+    if (op == ">=") return Value(compare_values(a, b, e.line) >= 0);
     if (op == "in") return Value(contains(b, a, e.line));
     if (op == "not in") return Value(!contains(b, a, e.line));
     if (op == "~") return Value(a.str() + b.str());
