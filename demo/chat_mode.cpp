@@ -78,7 +78,9 @@ class ChatLoop {
         } else {
           reply(line);
         }
-      } catch (const base::Error& e) {
+      } catch (const std::exception& e) {
+        // Whatever one command or reply runs into (a bad file, memory), the conversation so far
+        // is kept.
         generating.store(false);
         std::fprintf(stderr, "error: %s\n", e.what());
       }

@@ -45,8 +45,10 @@ std::vector<std::string> stop_strings_from_flags() {
   const auto list = nlohmann::json::parse(FLAGS_stop, nullptr, /*allow_exceptions=*/false);
   if (!list.is_array() || list.empty() ||
       !std::all_of(list.begin(), list.end(), [](const auto& s) { return s.is_string(); })) {
-    throw base::InvalidArgument("--stop: expected a string or a JSON array of strings, got " +
-                                FLAGS_stop);
+    // Not echoed whole: the flag may be long.
+    throw base::InvalidArgument(
+        "--stop: expected a string or a JSON array of strings, got " +
+        (FLAGS_stop.size() <= 80 ? FLAGS_stop : FLAGS_stop.substr(0, 80) + "..."));
   }
   return list.get<std::vector<std::string>>();
 }

@@ -5,6 +5,7 @@
 //   echo "[15043, 3186]" | tokenize tokenizer.json --decode  -> "Hello world"
 #include <gflags/gflags.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -33,12 +34,22 @@ std::string process(const infer::tokenizer::Tokenizer& tokenizer, const std::str
     options.parse_special = FLAGS_parse_special;
     return json(tokenizer.encode(input, options)).dump();
   }
+  const std::string where = "line " + std::to_string(line) + ": ";
+  const json parsed = json::parse(input, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_array())
+    throw infer::base::InvalidArgument(where + "expected a JSON array of token ids");
   std::vector<int32_t> ids;
-  try {
-    ids = json::parse(input).get<std::vector<int32_t>>();
-  } catch (const json::exception&) {
-    throw infer::base::InvalidArgument("line " + std::to_string(line) +
-                                       ": expected a JSON array of token ids");
+  for (const json& id : parsed) {
+    // Checked as written: get<int32_t>() would wrap 4294967297 to 1 and truncate 3.7 to 3.
+    const bool in_range = (id.is_number_unsigned() && id.get<uint64_t>() <= INT32_MAX) ||
+                          (id.is_number_integer() && !id.is_number_unsigned() &&
+                           id.get<int64_t>() >= 0 && id.get<int64_t>() <= INT32_MAX);
+    if (!in_range) {
+      const std::string text = id.is_number() ? id.dump() : std::string("a ") + id.type_name();
+      throw infer::base::InvalidArgument(where + "element " + std::to_string(ids.size()) + " (" +
+                                         text + ") is not a token id in [0, 2147483647]");
+    }
+    ids.push_back(id.get<int32_t>());
   }
   return json(tokenizer.decode(ids, FLAGS_skip_special_tokens))
       .dump(-1, ' ', false, json::error_handler_t::replace);

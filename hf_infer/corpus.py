@@ -94,6 +94,9 @@ HANDWRITTEN = [
     "trailing tabs\t\t",
     "en\u2002space em\u2003space thin\u2009space",
     "line\u2028separator paragraph\u2029separator",
+    # Not white space since Unicode 6.3, though PCRE2's \s still takes it; HF's regex does not.
+    "a\u180eb x \u180e\u180e y\n\u180e",
+    "zero\u200bwidth next\u0085line ogham\u1680mark",
     # Normalisation: decomposed and composed forms, compatibility characters.
     "e\u0301cole vs \u00e9cole",
     "\u1100\u1161\u11a8 Hangul jamo vs \uac01",

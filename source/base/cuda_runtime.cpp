@@ -19,13 +19,20 @@ namespace {
 bool detect_device(std::string* reason) {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
+  if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice) {
+    // The runtime's own words ("CUDA driver version is insufficient") mislead when there is
+    // simply no GPU or no NVIDIA driver on the machine.
+    *reason = "no NVIDIA GPU with a working driver was found on this machine; use --device cpu";
+    cudaGetLastError();
+    return false;
+  }
   if (err != cudaSuccess) {
     *reason = std::string("no usable GPU: ") + cudaGetErrorString(err);
     cudaGetLastError();  // clear the sticky error so later calls are not poisoned
     return false;
   }
   if (count == 0) {
-    *reason = "no GPU present";
+    *reason = "no NVIDIA GPU was found on this machine; use --device cpu";
     return false;
   }
   return true;

@@ -9,16 +9,17 @@
 #include <cstring>
 
 #include "infer/base/error.h"
+#include "infer/base/files.h"
 
 namespace infer::base {
 
-std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw FileError(path + ": cannot open: " + std::strerror(errno));
+std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path, const char* what) {
+  const int fd = open_regular_file(path, what);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
     ::close(fd);
-    throw FileError(path + ": not a regular file");
+    throw FileError(path + ": cannot stat the " + what + ": " + std::strerror(err));
   }
   size_t size = static_cast<size_t>(st.st_size);
   const uint8_t* data = nullptr;

@@ -308,29 +308,36 @@ bool Engine::step() {
 
   const int64_t vocab = model_.config().vocab_size;
   int64_t row = 0;
-  std::vector<Active*> ended;
+  std::vector<std::pair<Active*, std::string>> ended;  // with the error that ended it, if any
   for (const Part& p : parts) {
     Active& a = *p.active;
     if (!error.empty()) {
-      ended.push_back(&a);
+      ended.emplace_back(&a, error);
       continue;
     }
     if (!p.logits) continue;
     a.logits.assign(logits->begin() + row * vocab, logits->begin() + (row + 1) * vocab);
     ++row;
     const bool context_full = cache_.length(a.seq) >= context_limit_;
-    const generate::Generation::Step s = a.generation->next(a.logits, context_full);
-    a.tokens.push_back(s.piece.token);
-    if (a.generation->generated() == 1) a.first_token = Clock::now();
-    if (a.on_piece) a.on_piece(s.piece);
-    if (a.generation->finished()) ended.push_back(&a);
+    try {
+      // One request's broken logits (NaN) end that request, not the others in the batch.
+      const generate::Generation::Step s = a.generation->next(a.logits, context_full);
+      a.tokens.push_back(s.piece.token);
+      if (a.generation->generated() == 1) a.first_token = Clock::now();
+      if (a.on_piece) a.on_piece(s.piece);
+      if (a.generation->finished()) ended.emplace_back(&a, std::string());
+    } catch (const std::exception& e) {
+      ended.emplace_back(&a, e.what());
+    }
   }
-  for (Active* done : ended) {
-    auto it = std::find_if(running_.begin(), running_.end(),
-                           [&](const std::unique_ptr<Active>& a) { return a.get() == done; });
+  for (auto& [done, why] : ended) {
+    Active* const target = done;  // C++17 lambdas cannot capture a structured binding
+    auto it =
+        std::find_if(running_.begin(), running_.end(),
+                     [target](const std::unique_ptr<Active>& a) { return a.get() == target; });
     std::unique_ptr<Active> a = std::move(*it);
     running_.erase(it);
-    finish(std::move(a), error);
+    finish(std::move(a), std::move(why));
   }
   publish_stats();
   return true;

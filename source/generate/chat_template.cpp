@@ -2,11 +2,11 @@
 
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "infer/base/error.h"
+#include "infer/base/files.h"
+#include "infer/base/json_input.h"
 #include "infer/generate/jinja/template.h"
 #include "infer/tokenizer/tokenizer.h"
 
@@ -51,21 +51,21 @@ constexpr const char* kMistral =
     "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}"
     "{% endfor %}";
 
+// Real templates are a few KiB; tokenizer_config.json files a few MiB at most.
+constexpr uint64_t kMaxTemplateBytes = uint64_t{64} << 20;
+
 std::string read_text(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw base::FileError("cannot open chat template " + path);
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (!file.good() && !file.eof()) throw base::FileError("cannot read chat template " + path);
-  return text.str();
+  return base::read_regular_file(path, "chat template", kMaxTemplateBytes);
 }
 
 // tokenizer_config.json's chat_template: a string, or named templates of which "default" is the
 // chat one.
 std::string template_of_config(const std::string& path) {
   nlohmann::json config;
+  const std::string text = read_text(path);
+  base::check_json_depth(text, path);
   try {
-    config = nlohmann::json::parse(read_text(path));
+    config = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw base::FormatError(path + " is not valid JSON: " + e.what());
   }
@@ -154,6 +154,7 @@ std::string ChatTemplate::render_json(const std::string& messages_json, bool add
                                       const std::string& tools_json) const {
   auto parse = [](const std::string& text, const char* what) {
     nlohmann::ordered_json j;
+    base::check_json_depth(text, what);
     try {
       j = nlohmann::ordered_json::parse(text);
     } catch (const nlohmann::json::exception& e) {

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "infer/base/error.h"
+#include "infer/base/files.h"
+#include "infer/base/json_input.h"
 #include "infer/generate/generate_in_state.h"
 #include "infer/generate/generation.h"
 #include "infer/model/inference_state.h"
@@ -138,26 +139,11 @@ void Session::save(const std::string& path) const {
   out.append(reinterpret_cast<const char*>(tokens_.data()), tokens_.size() * sizeof(int32_t));
   out.append(reinterpret_cast<const char*>(kv.data()), kv.size() * sizeof(float));
 
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream file(partial, std::ios::binary | std::ios::trunc);
-    if (!file) throw base::FileError(path + ": cannot write the session file");
-    file.write(out.data(), static_cast<std::streamsize>(out.size()));
-    if (!file.flush()) {
-      std::remove(partial.c_str());
-      throw base::FileError(path + ": writing the session file failed");
-    }
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    std::remove(partial.c_str());
-    throw base::FileError(path + ": cannot replace the session file");
-  }
+  base::write_file_atomically(path, out, "session file");
 }
 
 void Session::load(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw base::FileError(path + ": cannot open the session file");
-  const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string bytes = base::read_regular_file(path, "session file");
   const auto bad = [&](const std::string& why) {
     return base::FormatError(path + ": not a usable session file: " + why);
   };
@@ -173,6 +159,7 @@ void Session::load(const std::string& path) {
               std::to_string(kVersion));
   }
   if (header_len > bytes.size() - kPreamble) throw bad("truncated header");
+  base::check_json_depth(std::string_view(bytes).substr(kPreamble, header_len), path);
   const json header =
       json::parse(bytes.begin() + kPreamble,
                   bytes.begin() + static_cast<std::ptrdiff_t>(kPreamble + header_len), nullptr,
@@ -183,16 +170,25 @@ void Session::load(const std::string& path) {
   std::vector<TurnEnd> turn_ends;
   size_t n_tokens = 0, kv_floats = 0;
   std::string fingerprint;
+  // Counts can be no larger than the file holds bytes, which also keeps every product below
+  // in range.
+  const auto count = [&](const json& value, const char* name) {
+    return static_cast<size_t>(
+        base::json_integer(value, std::string(name), 0, static_cast<int64_t>(bytes.size())));
+  };
   try {
     fingerprint = header.at("model_fingerprint").get<std::string>();
-    n_tokens = header.at("n_tokens").get<size_t>();
-    kv_floats = header.at("kv_floats").get<size_t>();
+    n_tokens = count(header.at("n_tokens"), "n_tokens");
+    kv_floats = count(header.at("kv_floats"), "kv_floats");
     for (const json& m : header.at("messages"))
       messages.push_back({m.at("role").get<std::string>(), m.at("content").get<std::string>()});
     for (const json& t : header.at("turn_ends"))
-      turn_ends.push_back({t.at(0).get<size_t>(), t.at(1).get<size_t>()});
+      turn_ends.push_back(
+          {count(t.at(0), "a turn's message count"), count(t.at(1), "a turn's token count")});
   } catch (const json::exception& e) {
     throw bad(std::string("header fields: ") + e.what());
+  } catch (const base::FormatError& e) {
+    throw bad(e.what());
   }
   if (fingerprint != hex(model_.fingerprint())) {
     throw base::InvalidArgument(path + ": this session was saved with another model (fingerprint " +

@@ -1,8 +1,11 @@
 #include "infer/model/config.h"
 
+#include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "infer/base/error.h"
+#include "infer/base/json_input.h"
 
 namespace infer::model {
 
@@ -21,13 +24,16 @@ T required(const json& j, const char* key, const std::string& source) {
   }
 }
 
-int64_t required_positive(const json& j, const char* key, const std::string& source) {
-  const auto value = required<int64_t>(j, key, source);
-  if (value <= 0) {
-    throw base::FormatError(source + ": config field '" + key + "' must be positive, got " +
-                            std::to_string(value));
-  }
-  return value;
+// Limits far above any released model, low enough that no product of two of them overflows and
+// that a header cannot make the loader size anything by a number it merely claims.
+constexpr int64_t kMaxWidth = int64_t{1} << 20;  // dim, hidden_dim, head_dim
+constexpr int64_t kMaxCount = int64_t{1} << 14;  // layers, heads
+constexpr int64_t kMaxId = std::numeric_limits<int32_t>::max();
+
+int64_t required_int(const json& j, const char* key, const std::string& source, int64_t lo,
+                     int64_t hi) {
+  if (!j.contains(key)) throw base::FormatError(source + ": config field '" + key + "' is missing");
+  return base::json_integer(j.at(key), source + ": config field '" + key + "'", lo, hi);
 }
 
 RopeScaling parse_rope_scaling(const json& j, const std::string& source) {
@@ -36,13 +42,16 @@ RopeScaling parse_rope_scaling(const json& j, const std::string& source) {
   const std::string type = j.value("type", std::string());
   RopeScaling s;
   try {
+    if (!j.contains("factor") || !j.at("factor").is_number())
+      throw base::FormatError(where + ": 'factor' must be a number");
     if (type == "linear") {
       s.type = RopeScaling::Type::kLinear;
     } else if (type == "llama3") {
       s.type = RopeScaling::Type::kLlama3;
       s.low_freq_factor = j.at("low_freq_factor").get<double>();
       s.high_freq_factor = j.at("high_freq_factor").get<double>();
-      s.original_max_position_embeddings = j.at("original_max_position_embeddings").get<int64_t>();
+      s.original_max_position_embeddings =
+          required_int(j, "original_max_position_embeddings", source + ": rope_scaling", 1, kMaxId);
     } else {
       throw base::FormatError(where + ": type '" + type + "' is not supported (linear, llama3)");
     }
@@ -50,9 +59,10 @@ RopeScaling parse_rope_scaling(const json& j, const std::string& source) {
   } catch (const json::exception& e) {
     throw base::FormatError(where + " is malformed: " + e.what());
   }
-  if (!(s.factor > 0) || (s.type == RopeScaling::Type::kLlama3 &&
-                          (!(s.high_freq_factor > s.low_freq_factor) || !(s.low_freq_factor > 0) ||
-                           s.original_max_position_embeddings <= 0))) {
+  if (!(s.factor > 0) || !std::isfinite(s.factor) ||
+      (s.type == RopeScaling::Type::kLlama3 &&
+       (!(s.high_freq_factor > s.low_freq_factor) || !(s.low_freq_factor > 0) ||
+        s.original_max_position_embeddings <= 0))) {
     throw base::FormatError(where + " has out-of-range factors");
   }
   return s;
@@ -61,6 +71,7 @@ RopeScaling parse_rope_scaling(const json& j, const std::string& source) {
 }  // namespace
 
 ModelConfig ModelConfig::from_json_text(const std::string& json_text, const std::string& source) {
+  base::check_json_depth(json_text, source + ": config");
   json j;
   try {
     j = json::parse(json_text);
@@ -74,20 +85,28 @@ ModelConfig ModelConfig::from_json_text(const std::string& json_text, const std:
     throw base::FormatError(source + ": unsupported architecture '" + c.arch +
                             "' (this libinfer runs: llama, qwen2)");
   }
-  c.dim = required_positive(j, "dim", source);
-  c.n_layers = required_positive(j, "n_layers", source);
-  c.n_heads = required_positive(j, "n_heads", source);
-  c.n_kv_heads = required_positive(j, "n_kv_heads", source);
-  c.head_dim = required_positive(j, "head_dim", source);
-  c.hidden_dim = required_positive(j, "hidden_dim", source);
-  c.vocab_size = required_positive(j, "vocab_size", source);
-  c.max_position_embeddings = required_positive(j, "max_position_embeddings", source);
+  c.dim = required_int(j, "dim", source, 1, kMaxWidth);
+  c.n_layers = required_int(j, "n_layers", source, 1, kMaxCount);
+  c.n_heads = required_int(j, "n_heads", source, 1, kMaxCount);
+  c.n_kv_heads = required_int(j, "n_kv_heads", source, 1, kMaxCount);
+  c.head_dim = required_int(j, "head_dim", source, 1, kMaxWidth);
+  c.hidden_dim = required_int(j, "hidden_dim", source, 1, kMaxWidth);
+  c.vocab_size = required_int(j, "vocab_size", source, 1, kMaxId);
+  // Positions are int32; the RoPE tables and the KV cache grow with the context in use, so a
+  // large claim here costs nothing until a sequence gets that long.
+  c.max_position_embeddings = required_int(j, "max_position_embeddings", source, 1, kMaxId);
   c.rope_theta = required<double>(j, "rope_theta", source);
   c.norm_eps = required<float>(j, "norm_eps", source);
   c.tied_embeddings = required<bool>(j, "tied_embeddings", source);
   c.attention_bias = required<bool>(j, "attention_bias", source);
-  c.bos_token_id = required<int32_t>(j, "bos_token_id", source);
-  c.eos_token_ids = required<std::vector<int32_t>>(j, "eos_token_ids", source);
+  c.bos_token_id =
+      static_cast<int32_t>(required_int(j, "bos_token_id", source, -1, c.vocab_size - 1));
+  if (!j.contains("eos_token_ids") || !j.at("eos_token_ids").is_array())
+    throw base::FormatError(source + ": config field 'eos_token_ids' must be a list of token ids");
+  for (const json& id : j.at("eos_token_ids")) {
+    c.eos_token_ids.push_back(static_cast<int32_t>(
+        base::json_integer(id, source + ": eos token id", 0, c.vocab_size - 1)));
+  }
   if (j.contains("rope_scaling") && !j.at("rope_scaling").is_null()) {
     c.rope_scaling = parse_rope_scaling(j.at("rope_scaling"), source);
   }
@@ -101,18 +120,9 @@ ModelConfig ModelConfig::from_json_text(const std::string& json_text, const std:
     throw base::FormatError(source + ": head_dim " + std::to_string(c.head_dim) +
                             " is odd; RoPE needs pairs");
   }
-  if (!(c.rope_theta > 0) || !(c.norm_eps > 0)) {
-    throw base::FormatError(source + ": rope_theta and norm_eps must be positive");
-  }
-  for (int32_t id : c.eos_token_ids) {
-    if (id < 0 || id >= c.vocab_size) {
-      throw base::FormatError(source + ": eos token id " + std::to_string(id) +
-                              " is outside the vocabulary");
-    }
-  }
-  if (c.bos_token_id >= c.vocab_size) {
-    throw base::FormatError(source + ": bos token id " + std::to_string(c.bos_token_id) +
-                            " is outside the vocabulary");
+  if (!(c.rope_theta > 0) || !(c.norm_eps > 0) || !std::isfinite(c.rope_theta) ||
+      !std::isfinite(c.norm_eps)) {
+    throw base::FormatError(source + ": rope_theta and norm_eps must be positive and finite");
   }
   return c;
 }

@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "infer/base/allocator.h"
@@ -88,9 +89,20 @@ KvCache::Impl::Impl(const ModelConfig& config, base::DeviceType device, int64_t 
   // Left uninitialised: attention reads only positions already written. On the CPU a large
   // pool comes from mmap, so its pages are committed only as blocks are first used, and blocks
   // are handed out lowest first.
-  for (int64_t l = 0; l < config.n_layers; ++l) {
-    k.push_back(Tensor::empty({n_blocks * block_size, kv_dim(config)}, DataType::kF32, device));
-    v.push_back(Tensor::empty({n_blocks * block_size, kv_dim(config)}, DataType::kF32, device));
+  try {
+    for (int64_t l = 0; l < config.n_layers; ++l) {
+      k.push_back(Tensor::empty({n_blocks * block_size, kv_dim(config)}, DataType::kF32, device));
+      v.push_back(Tensor::empty({n_blocks * block_size, kv_dim(config)}, DataType::kF32, device));
+    }
+  } catch (const base::Error& e) {
+    const double gib = 2.0 * static_cast<double>(config.n_layers) *
+                       static_cast<double>(n_blocks * block_size) *
+                       static_cast<double>(kv_dim(config)) * sizeof(float) / (1 << 30);
+    char size[32];
+    std::snprintf(size, sizeof(size), "%.1f GiB", gib);
+    throw base::InvalidArgument("a KV cache of " + std::to_string(n_blocks * block_size) +
+                                " positions needs " + size + ", which cannot be allocated (" +
+                                e.what() + "); ask for a shorter context (max_seq_len)");
   }
   blocks.resize(static_cast<size_t>(n_blocks));
   for (int64_t b = n_blocks - 1; b >= 0; --b) free_blocks.push_back(static_cast<int32_t>(b));

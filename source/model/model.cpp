@@ -140,8 +140,8 @@ struct Model::Impl {
   void prepare_batch(const Batch& batch, KvCache::Impl& cache) const;
   const std::vector<float>& forward(const Batch& batch, KvCache::Impl& cache) const;
   // Rows [begin, begin + n) of the prepared batch; their logits rows go to `logit_row`.. .
-  void forward_rows(const Batch& batch, KvCache::Impl& cache, int64_t begin, int64_t n,
-                    int64_t& logit_row) const;
+  void forward_rows(const Batch& batch, KvCache::Impl& cache, const op::Rope::Tables& rope_tables,
+                    int64_t begin, int64_t n, int64_t& logit_row) const;
 
   WeightsFile weights;
   ModelConfig config;
@@ -160,12 +160,16 @@ struct Model::Impl {
 };
 
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
-  WeightsFile weights = WeightsFile::open(path);
-  if (options.device == base::DeviceType::kCPU) base::cpu_isa();  // a bad INFER_ISA fails here
-  check_bf16_activations(weights, options);
-  check_device_runs_dtypes(weights, options.device);
-  base::require_device(options.device);
-  return std::unique_ptr<Model>(new Model(std::make_unique<Impl>(std::move(weights), options)));
+  try {
+    WeightsFile weights = WeightsFile::open(path);
+    if (options.device == base::DeviceType::kCPU) base::cpu_isa();  // a bad INFER_ISA fails here
+    check_bf16_activations(weights, options);
+    check_device_runs_dtypes(weights, options.device);
+    base::require_device(options.device);
+    return std::unique_ptr<Model>(new Model(std::make_unique<Impl>(std::move(weights), options)));
+  } catch (const std::bad_alloc&) {
+    throw base::FileError(path + ": out of memory loading the model");
+  }
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -310,9 +314,12 @@ const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl
   ws.reserve_logit_rows(config, device, std::max<int64_t>(wanted, 1));
   ws.upload_meta(device);
 
+  const int64_t positions_end =
+      int64_t{*std::max_element(batch.positions.begin(), batch.positions.end())} + 1;
+  const op::Rope::Tables& rope_tables = rope.tables_for(positions_end);
   int64_t logit_row = 0;
   for (int64_t begin = 0; begin < n; begin += kPrefillChunk)
-    forward_rows(batch, cache, begin, std::min(kPrefillChunk, n - begin), logit_row);
+    forward_rows(batch, cache, rope_tables, begin, std::min(kPrefillChunk, n - begin), logit_row);
 
   // The committed positions are the only change a failed pass could have left half done.
   for (int64_t i = 0; i < n;) {
@@ -336,7 +343,8 @@ const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl
 }
 
 // Rows [begin, begin + n) of a prepared batch, shapes in comments (T = n).
-void Model::Impl::forward_rows(const Batch& batch, KvCache::Impl& cache, int64_t begin, int64_t n,
+void Model::Impl::forward_rows(const Batch& batch, KvCache::Impl& cache,
+                               const op::Rope::Tables& rope_tables, int64_t begin, int64_t n,
                                int64_t& logit_row) const {
   const ModelConfig& c = config;
   const auto& ctx = cache.ctx;
@@ -367,8 +375,8 @@ void Model::Impl::forward_rows(const Batch& batch, KvCache::Impl& cache, int64_t
     const Block& b = blocks[l];
     b.attn_norm.forward(ctx, x, xn);
     b.qkv.forward(ctx, xn, {&q, &k, &v});
-    rope.forward(ctx, q, c.n_heads, positions);
-    rope.forward(ctx, k, c.n_kv_heads, positions);
+    rope.forward(ctx, q, c.n_heads, positions, rope_tables);
+    rope.forward(ctx, k, c.n_kv_heads, positions, rope_tables);
     copy_rows.forward(ctx, k, slots, cache.k[l]);
     copy_rows.forward(ctx, v, slots, cache.v[l]);
     attention.forward(ctx, q, cache.k[l], cache.v[l], attn, pages);

@@ -1,10 +1,14 @@
 #include "infer/model/weights_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <string_view>
+#include <vector>
 
 #include "infer/base/error.h"
+#include "infer/base/json_input.h"
 
 namespace infer::model {
 
@@ -23,21 +27,29 @@ T read_le(const uint8_t* p) {
 }
 
 TensorInfo parse_tensor_entry(const json& entry, const std::string& path, size_t index) {
-  const std::string where = path + ": tensor table entry " + std::to_string(index);
+  std::string where = path + ": tensor table entry " + std::to_string(index);
   if (!entry.is_object()) throw base::FormatError(where + " is not an object");
+  const auto field = [&](const char* key) -> const json& {
+    if (!entry.contains(key)) throw base::FormatError(where + " has no '" + key + "'");
+    return entry.at(key);
+  };
+  const auto integer = [&](const json& value, const std::string& name) {
+    return base::json_integer(value, where + ": " + name);
+  };
   TensorInfo info;
+  if (!field("name").is_string() || !field("dtype").is_string() || !field("shape").is_array())
+    throw base::FormatError(where + " needs a string name and dtype and a list shape");
+  info.name = field("name").get<std::string>();
+  where += " (" + base::utf8_prefix(info.name, 80) + ")";
   try {
-    info.name = entry.at("name").get<std::string>();
-    info.dtype = base::parse_dtype(entry.at("dtype").get<std::string>());
-    info.shape = entry.at("shape").get<tensor::Shape>();
-    info.offset = entry.at("offset").get<uint64_t>();
-    info.bytes = entry.at("bytes").get<uint64_t>();
-    info.group_size = entry.value("group_size", int64_t{0});
-  } catch (const json::exception& e) {
-    throw base::FormatError(where + " is malformed: " + e.what());
+    info.dtype = base::parse_dtype(field("dtype").get<std::string>());
   } catch (const base::FormatError& e) {
     throw base::FormatError(where + ": " + e.what());
   }
+  for (const json& d : field("shape")) info.shape.push_back(integer(d, "shape dimension"));
+  info.offset = static_cast<uint64_t>(integer(field("offset"), "offset"));
+  info.bytes = static_cast<uint64_t>(integer(field("bytes"), "bytes"));
+  if (entry.contains("group_size")) info.group_size = integer(entry.at("group_size"), "group_size");
   return info;
 }
 
@@ -54,7 +66,7 @@ void validate_tensor(const TensorInfo& t, uint64_t data_start, uint64_t file_siz
     }
     numel *= static_cast<uint64_t>(d);
   }
-  const uint64_t expected_bytes = numel * base::dtype_size(t.dtype);
+  const uint64_t expected_bytes = base::checked_mul(numel, base::dtype_size(t.dtype), where);
   if (t.bytes != expected_bytes) {
     throw base::FormatError(where + ": " + std::to_string(t.bytes) + " bytes do not match shape " +
                             tensor::shape_str(t.shape) + " " + base::dtype_name(t.dtype) +
@@ -81,11 +93,28 @@ void validate_tensor(const TensorInfo& t, uint64_t data_start, uint64_t file_siz
   }
 }
 
+// Two tensors sharing bytes would make one silently alias the other.
+void check_no_overlap(const std::map<std::string, TensorInfo>& tensors, const std::string& path) {
+  std::vector<const TensorInfo*> by_offset;
+  for (const auto& [name, info] : tensors) by_offset.push_back(&info);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const TensorInfo* a, const TensorInfo* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const TensorInfo& before = *by_offset[i - 1];
+    const TensorInfo& after = *by_offset[i];
+    if (after.offset < before.offset + before.bytes) {
+      throw base::FormatError(path + ": tensors " + before.name + " and " + after.name +
+                              " overlap in the data region (bytes from " +
+                              std::to_string(after.offset) + ")");
+    }
+  }
+}
+
 }  // namespace
 
 WeightsFile WeightsFile::open(const std::string& path) {
   WeightsFile wf;
-  wf.file_ = base::MappedFile::open(path);
+  wf.file_ = base::MappedFile::open(path, "model");
   const uint8_t* data = wf.file_->data();
   const uint64_t size = wf.file_->size();
 
@@ -112,6 +141,9 @@ WeightsFile WeightsFile::open(const std::string& path) {
                             " bytes) — the file is truncated or corrupt");
   }
 
+  const std::string_view header_text(reinterpret_cast<const char*>(data) + kPreambleBytes,
+                                     header_len);
+  base::check_json_depth(header_text, path + ": header");
   json header;
   try {
     header = json::parse(data + kPreambleBytes, data + kPreambleBytes + header_len);
@@ -119,6 +151,8 @@ WeightsFile WeightsFile::open(const std::string& path) {
     // The byte offset, not nlohmann's message: that quotes the raw (possibly binary) bytes.
     throw base::FormatError(path + ": header is not valid JSON (error at header byte " +
                             std::to_string(e.byte) + "); the file is corrupt");
+  } catch (const json::exception&) {  // a number beyond double's range
+    throw base::FormatError(path + ": header holds a number too large to represent");
   }
   if (!header.is_object() || !header.contains("config") || !header.contains("tensors") ||
       !header["tensors"].is_array()) {
@@ -147,6 +181,7 @@ WeightsFile WeightsFile::open(const std::string& path) {
     }
     wf.tensors_.emplace(info.name, std::move(info));
   }
+  check_no_overlap(wf.tensors_, path);
   // The buffer views the read-only mapping; kernels only read weights.
   wf.whole_file_ =
       base::Buffer::view(const_cast<uint8_t*>(data), size, base::DeviceType::kCPU, wf.file_);

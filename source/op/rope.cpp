@@ -2,6 +2,7 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "infer/kernels/registry.h"
@@ -42,35 +43,51 @@ Rope::Rope(int64_t head_dim, double theta, const RopeScaling& scaling, int64_t m
            base::DeviceType device)
     : head_dim_(head_dim),
       max_positions_(max_positions),
+      device_(device),
+      inv_freq_(inverse_frequencies(head_dim, theta, scaling)),
       kernel_(kernels::get_kernel<kernels::RopeOp>(device, base::DataType::kF32)) {
   CHECK(head_dim > 0 && head_dim % 2 == 0) << "head_dim " << head_dim;
-  const int64_t half = head_dim / 2;
-  const std::vector<float> inv_freq = inverse_frequencies(head_dim, theta, scaling);
-  std::vector<float> cos_values(static_cast<size_t>(max_positions * half));
+  CHECK_GT(max_positions, 0);
+}
+
+const Rope::Tables& Rope::tables_for(int64_t end) const {
+  CHECK(end > 0 && end <= max_positions_) << "positions up to " << end << " of " << max_positions_;
+  std::lock_guard<std::mutex> lock(grow_);
+  if (!tables_.empty() && tables_.back()->positions >= end) return *tables_.back();
+  constexpr int64_t kFirstTable = 256;
+  int64_t positions = tables_.empty() ? kFirstTable : 2 * tables_.back()->positions;
+  while (positions < end) positions *= 2;
+  positions = std::min(positions, max_positions_);
+  const int64_t half = head_dim_ / 2;
+  std::vector<float> cos_values(static_cast<size_t>(positions * half));
   std::vector<float> sin_values(cos_values.size());
-  for (int64_t pos = 0; pos < max_positions; ++pos) {
+  for (int64_t pos = 0; pos < positions; ++pos) {
     for (int64_t i = 0; i < half; ++i) {
-      const double angle = static_cast<double>(pos) * static_cast<double>(inv_freq[i]);
+      const double angle = static_cast<double>(pos) * static_cast<double>(inv_freq_[i]);
       cos_values[pos * half + i] = static_cast<float>(std::cos(angle));
       sin_values[pos * half + i] = static_cast<float>(std::sin(angle));
     }
   }
-  cos_ = tensor::Tensor::from_vector(cos_values, {max_positions, half});
-  sin_ = tensor::Tensor::from_vector(sin_values, {max_positions, half});
-  if (device != base::DeviceType::kCPU) {
-    cos_ = cos_.to(device);
-    sin_ = sin_.to(device);
+  auto tables = std::make_unique<Tables>();
+  tables->positions = positions;
+  tables->cos = tensor::Tensor::from_vector(cos_values, {positions, half});
+  tables->sin = tensor::Tensor::from_vector(sin_values, {positions, half});
+  if (device_ != base::DeviceType::kCPU) {
+    tables->cos = tables->cos.to(device_);
+    tables->sin = tables->sin.to(device_);
   }
+  tables_.push_back(std::move(tables));
+  return *tables_.back();
 }
 
 void Rope::forward(const kernels::KernelContext& ctx, tensor::Tensor& x, int64_t n_heads,
-                   const tensor::Tensor& positions) const {
+                   const tensor::Tensor& positions, const Tables& tables) const {
   const int64_t n_tokens = x.dim(0);
   const int64_t row_stride = x.numel() / std::max<int64_t>(n_tokens, 1);
   CHECK_EQ(row_stride, n_heads * head_dim_);
   CHECK_EQ(positions.numel(), n_tokens);
   kernel_(ctx, x.data<float>(), n_tokens, n_heads, head_dim_, row_stride, positions.data<int32_t>(),
-          cos_.data<float>(), sin_.data<float>());
+          tables.cos.data<float>(), tables.sin.data<float>());
 }
 
 }  // namespace infer::op

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 
@@ -37,6 +38,28 @@ double relative_mass(std::vector<Candidate>::const_iterator begin,
   double total = 0;
   for (auto it = begin; it != end; ++it) total += std::exp(static_cast<double>(it->first - top));
   return total;
+}
+
+// Candidates for `scores` at `temperature`, as HF's TemperatureLogitsWarper scales them. The
+// softmax of logits with a +inf among them puts all the mass, evenly, on the +inf ones; of logits
+// that are all -inf it is undefined. Both are settled here so that the warpers below only ever
+// see a finite best logit.
+void scale(const std::vector<float>& scores, float temperature, std::vector<Candidate>& c) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float best = *std::max_element(scores.begin(), scores.end());
+  if (best == -inf) throw base::InvalidArgument("cannot sample: every logit is -inf");
+  c.clear();
+  if (best == inf) {
+    for (size_t i = 0; i < scores.size(); ++i)
+      if (scores[i] == inf) c.emplace_back(0.0f, static_cast<int32_t>(i));
+    return;
+  }
+  // A tiny temperature can overflow best / temperature; the softmax does not change when every
+  // logit is shifted by the best, and then the scaled values stay at or below 0.
+  const float shift = std::isfinite(best / temperature) ? 0.0f : best;
+  c.resize(scores.size());
+  for (size_t i = 0; i < scores.size(); ++i)
+    c[i] = {(scores[i] - shift) / temperature, static_cast<int32_t>(i)};
 }
 
 // HF's TopKLogitsWarper: every token scoring at least the k-th best stays (ties included).
@@ -140,6 +163,13 @@ const std::vector<std::pair<float, int32_t>>& Sampler::truncate(const std::vecto
     apply_penalties(scratch_);
   }
   const std::vector<float>& scores = penalised ? scratch_ : logits;
+  // A NaN logit means the model's numbers broke down; no choice made from them means anything.
+  const auto nan =
+      std::find_if(scores.begin(), scores.end(), [](float l) { return std::isnan(l); });
+  if (nan != scores.end()) {
+    throw base::InvalidArgument("cannot sample: the logit of token " +
+                                std::to_string(nan - scores.begin()) + " is NaN");
+  }
   auto& c = candidates_;
   if (params_.greedy()) {
     // torch.argmax: the first of equal maxima.
@@ -147,9 +177,7 @@ const std::vector<std::pair<float, int32_t>>& Sampler::truncate(const std::vecto
     c.assign(1, {0.0f, static_cast<int32_t>(best)});
     return c;
   }
-  c.resize(scores.size());
-  for (size_t i = 0; i < scores.size(); ++i)
-    c[i] = {scores[i] / params_.temperature, static_cast<int32_t>(i)};
+  scale(scores, params_.temperature, c);
   keep_top_k(c, params_.top_k);
   keep_top_p(c, params_.top_p);
   keep_min_p(c, params_.min_p);

@@ -13,6 +13,7 @@
 #include "api_error.h"
 #include "chat_page.h"
 #include "infer/base/error.h"
+#include "infer/base/json_input.h"
 #include "openai_request.h"
 #include "openai_response.h"
 
@@ -26,14 +27,6 @@ int64_t unix_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-json parse_body(const std::string& text) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw invalid_request("", std::string("the body is not valid JSON: ") + e.what());
-  }
 }
 
 void send_error(httplib::Response& res, const ApiError& error) {
@@ -208,7 +201,7 @@ void HttpServer::add_routes() {
 
   auto completion = [this](bool chat) {
     return [this, chat](const httplib::Request& req, httplib::Response& res) {
-      answer(res, [&] { complete(parse_body(req.body), chat, res, nullptr); });
+      answer(res, [&] { complete(parse_request_body(req.body), chat, res, nullptr); });
     };
   };
   http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
@@ -217,7 +210,7 @@ void HttpServer::add_routes() {
   // {"content": TEXT, "add_special": false, "parse_special": false} -> {"tokens": [ids]}
   http_->Post("/tokenize", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] {
-      const json body = parse_body(req.body);
+      const json body = parse_request_body(req.body);
       auto content = body.find("content");
       if (content == body.end() || !content->is_string())
         throw invalid_request("content", "'content' must be a string");
@@ -233,7 +226,7 @@ void HttpServer::add_routes() {
   // U+FFFD)
   http_->Post("/detokenize", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] {
-      const json body = parse_body(req.body);
+      const json body = parse_request_body(req.body);
       auto tokens = body.find("tokens");
       const std::vector<int32_t> ids =
           read_token_ids(tokens == body.end() ? json() : *tokens, "tokens", *tokenizer_);
@@ -251,14 +244,14 @@ void HttpServer::add_session_routes() {
     res.set_content(dump_json(body), "application/json");
   };
   http_->Post("/v1/sessions", [this, reply](const httplib::Request& req, httplib::Response& res) {
-    answer(res, [&] { reply(res, sessions_.create(parse_body(req.body))); });
+    answer(res, [&] { reply(res, sessions_.create(parse_request_body(req.body))); });
   });
   http_->Get("/v1/sessions", [this, reply](const httplib::Request&, httplib::Response& res) {
     answer(res, [&] { reply(res, sessions_.list()); });
   });
   http_->Post("/v1/sessions/load",
               [this, reply](const httplib::Request& req, httplib::Response& res) {
-                answer(res, [&] { reply(res, sessions_.load(parse_body(req.body))); });
+                answer(res, [&] { reply(res, sessions_.load(parse_request_body(req.body))); });
               });
   const std::string session = R"(/v1/sessions/([A-Za-z0-9_]+))";
   http_->Get(session, [this, reply](const httplib::Request& req, httplib::Response& res) {
@@ -270,10 +263,12 @@ void HttpServer::add_session_routes() {
       reply(res, {{"id", req.matches[1]}, {"object", "session.deleted"}, {"deleted", true}});
     });
   });
-  http_->Post(
-      session + "/rollback", [this, reply](const httplib::Request& req, httplib::Response& res) {
-        answer(res, [&] { reply(res, sessions_.rollback(req.matches[1], parse_body(req.body))); });
-      });
+  http_->Post(session + "/rollback",
+              [this, reply](const httplib::Request& req, httplib::Response& res) {
+                answer(res, [&] {
+                  reply(res, sessions_.rollback(req.matches[1], parse_request_body(req.body)));
+                });
+              });
   http_->Post(session + "/save",
               [this, reply](const httplib::Request& req, httplib::Response& res) {
                 answer(res, [&] { reply(res, sessions_.save(req.matches[1])); });
@@ -283,7 +278,7 @@ void HttpServer::add_session_routes() {
   http_->Post(session + "/messages", [this](const httplib::Request& req, httplib::Response& res) {
     answer(res, [&] {
       const std::string id = req.matches[1];
-      const json chat = sessions_.begin_message(id, parse_body(req.body));
+      const json chat = sessions_.begin_message(id, parse_request_body(req.body));
       try {
         complete(chat, true, res, [this, id](const engine::Outcome& outcome) {
           if (outcome.error.empty()) {

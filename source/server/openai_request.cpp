@@ -4,6 +4,7 @@
 
 #include "api_error.h"
 #include "infer/base/error.h"
+#include "infer/base/json_input.h"
 #include "openai_response.h"
 
 namespace infer::server {
@@ -18,8 +19,8 @@ const json* field(const json& body, const char* name, bool (json::*is_type)() co
   auto it = body.find(name);
   if (it == body.end() || it->is_null()) return nullptr;
   if (!((*it).*is_type)()) {
-    throw invalid_request(
-        name, std::string("'") + name + "' must be " + type_name + ", got " + brief_json(*it));
+    throw invalid_request(name, std::string("'") + name + "' must be " + type_name + ", got " +
+                                    base::json_brief(*it));
   }
   return &*it;
 }
@@ -29,8 +30,13 @@ void read_float(const json& body, const char* name, float& out) {
 }
 
 void read_int(const json& body, const char* name, int64_t& out) {
-  if (const json* v = field(body, name, &json::is_number_integer, "an integer"))
+  if (const json* v = field(body, name, &json::is_number_integer, "an integer")) {
+    if (v->is_number_unsigned() && v->get<uint64_t>() > uint64_t{INT64_MAX}) {
+      throw invalid_request(name,
+                            std::string("'") + name + "' is out of range: " + base::json_brief(*v));
+    }
     out = v->get<int64_t>();
+  }
 }
 
 void read_bool(const json& body, const char* name, bool& out) {
@@ -91,7 +97,7 @@ int64_t read_top_count(const json& value, const char* name) {
       value.get<int64_t>() > generate::kMaxTopLogprobs) {
     throw invalid_request(name, std::string("'") + name + "' must be an integer in [0, " +
                                     std::to_string(generate::kMaxTopLogprobs) + "], got " +
-                                    brief_json(value));
+                                    base::json_brief(value));
   }
   return value.get<int64_t>();
 }
@@ -204,6 +210,20 @@ const json& object_body(const json& body) {
 
 }  // namespace
 
+json parse_request_body(const std::string& text) {
+  try {
+    base::check_json_depth(text, "the body");
+    return json::parse(text);
+  } catch (const base::FormatError& e) {
+    throw invalid_request("", e.what());
+  } catch (const json::parse_error& e) {
+    throw invalid_request(
+        "", "the body is not valid JSON (error at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::exception&) {  // a number beyond double's range: out_of_range
+    throw invalid_request("", "the body holds a number too large to represent");
+  }
+}
+
 std::vector<int32_t> read_token_ids(const json& value, const std::string& param,
                                     const tokenizer::Tokenizer& tokenizer) {
   if (!value.is_array())
@@ -212,12 +232,16 @@ std::vector<int32_t> read_token_ids(const json& value, const std::string& param,
   for (const json& t : value) {
     if (!t.is_number_integer())
       throw invalid_request(param, "'" + param + "' must be an array of token ids");
-    const int64_t id = t.get<int64_t>();
-    if (id < 0 || id >= tokenizer.vocab_size()) {
-      throw invalid_request(param, "token id " + std::to_string(id) +
+    // Compared as written: a huge unsigned value must not wrap into the range.
+    const bool in_range = t.is_number_unsigned()
+                              ? t.get<uint64_t>() < static_cast<uint64_t>(tokenizer.vocab_size())
+                              : t.get<int64_t>() >= 0 && t.get<int64_t>() < tokenizer.vocab_size();
+    if (!in_range) {
+      throw invalid_request(param, "token id " + base::json_brief(t) +
                                        " is outside the vocabulary [0, " +
                                        std::to_string(tokenizer.vocab_size()) + ")");
     }
+    const auto id = t.get<int64_t>();
     ids.push_back(static_cast<int32_t>(id));
   }
   return ids;
@@ -243,7 +267,7 @@ ParsedRequest parse_chat_request(const json& raw, const tokenizer::Tokenizer& to
       const std::string where = "messages[" + std::to_string(i) + "].role";
       throw invalid_request(where, "'" + where +
                                        "' must be system, user, assistant or tool, got '" +
-                                       utf8_prefix(role, 40) + "'");
+                                       base::utf8_prefix(role, 40) + "'");
     }
     json message = {{"role", role}, {"content", message_content(m, i)}};
     for (const char* field : {"name", "tool_call_id"})

@@ -26,6 +26,10 @@ struct RequestLimits {
   int64_t default_max_tokens = 1024;  // when the request gives none (capped by the context)
 };
 
+// A request body as JSON: ApiError 400 for text that is not JSON (quoting the byte offset, not
+// the bytes) or nests deeper than base::kMaxJsonDepth.
+nlohmann::ordered_json parse_request_body(const std::string& text);
+
 // `value` as ids of `tokenizer`'s vocabulary (an array of integers, each in [0, vocab_size));
 // an ApiError naming `param` otherwise.
 std::vector<int32_t> read_token_ids(const nlohmann::ordered_json& value, const std::string& param,

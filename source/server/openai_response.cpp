@@ -122,17 +122,6 @@ std::string dump_json(const json& data) {
   return data.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string utf8_prefix(const std::string& text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut) + "...";
-}
-
-std::string brief_json(const json& value, size_t max_bytes) {
-  return utf8_prefix(dump_json(value), max_bytes);
-}
-
 std::string sse_event(const json& data) { return "data: " + dump_json(data) + "\n\n"; }
 
 }  // namespace infer::server

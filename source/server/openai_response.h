@@ -51,11 +51,6 @@ nlohmann::ordered_json usage_chunk(const ResponseHead& head, const generate::Gen
 // `data` as JSON text; text that is not valid UTF-8 (which no reply should hold) is written with
 // U+FFFD rather than failing the request.
 std::string dump_json(const nlohmann::ordered_json& data);
-// At most `max_bytes` of `text`, cut at a character boundary, with "..." when cut.
-std::string utf8_prefix(const std::string& text, size_t max_bytes);
-// A value as error messages quote it: its JSON text, cut after `max_bytes` with "...", so that a
-// huge value in a request is not echoed back whole.
-std::string brief_json(const nlohmann::ordered_json& value, size_t max_bytes = 60);
 // "data: {json}\n\n", and the stream's end marker.
 std::string sse_event(const nlohmann::ordered_json& data);
 inline constexpr const char* kSseDone = "data: [DONE]\n\n";

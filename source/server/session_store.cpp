@@ -1,15 +1,14 @@
 #include "session_store.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
 #include <random>
 
 #include "api_error.h"
+#include "infer/base/error.h"
+#include "infer/base/files.h"
+#include "infer/base/json_input.h"
 #include "openai_response.h"
 
 namespace infer::server {
@@ -90,27 +89,17 @@ bool is_saved_name(const std::string& name) {
 
 // The saved file, read without following links or blocking on anything but a regular file.
 std::string read_saved_file(const std::string& path, const std::string& name) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
     throw ApiError(404, "not_found_error", "no saved session '" + name + "'", "name");
   }
-  struct stat st {};
-  std::string data;
-  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-            static_cast<size_t>(st.st_size) <= kMaxSavedBytes;
-  if (ok) {
-    data.resize(static_cast<size_t>(st.st_size));
-    size_t got = 0;
-    while (got < data.size()) {
-      const ssize_t n = ::read(fd, data.data() + got, data.size() - got);
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
-    ok = got == data.size();
+  try {
+    // Not through a link: the directory holds only what /save wrote.
+    if (S_ISLNK(st.st_mode)) throw base::FileError(path + ": a symbolic link");
+    return base::read_regular_file(path, "saved session", kMaxSavedBytes);
+  } catch (const base::FileError&) {
+    throw invalid_request("name", "saved session '" + name + "' cannot be read");
   }
-  ::close(fd);
-  if (!ok) throw invalid_request("name", "saved session '" + name + "' cannot be read");
-  return data;
 }
 
 }  // namespace
@@ -168,7 +157,7 @@ json SessionStore::describe(const Session& s, bool with_turns) {
               {"system", s.system},
               {"settings", s.settings},
               {"turns", s.user.size()},
-              {"title", s.user.empty() ? std::string() : utf8_prefix(s.user.front(), 60)},
+              {"title", s.user.empty() ? std::string() : base::utf8_prefix(s.user.front(), 60)},
               {"busy", s.busy}};
   if (with_turns) {
     json messages = json::array();
@@ -259,10 +248,11 @@ json SessionStore::rollback(const std::string& id, const json& body) {
     throw invalid_request("turn", "'turn' must be an integer");
   std::lock_guard<std::mutex> lock(mutex_);
   Session& s = find(id);
-  const int64_t n = turn->get<int64_t>();
+  const bool huge = turn->is_number_unsigned() && turn->get<uint64_t>() > uint64_t{INT64_MAX};
+  const int64_t n = huge ? INT64_MAX : turn->get<int64_t>();
   if (n < 0 || n > static_cast<int64_t>(s.user.size())) {
     throw invalid_request("turn", "'turn' must be in [0, " + std::to_string(s.user.size()) +
-                                      "], got " + std::to_string(n));
+                                      "], got " + base::json_brief(*turn));
   }
   if (s.busy) throw ApiError(409, "conflict_error", "session '" + id + "' is answering a message");
   s.user.resize(static_cast<size_t>(n));
@@ -297,17 +287,9 @@ json SessionStore::save(const std::string& id) {
   }
   // Written beside and renamed into place, so that a saved file is always whole.
   const std::string path = options_.dir + "/" + id + ".json";
-  const std::string partial = path + ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    out << saved.dump(-1, ' ', false, json::error_handler_t::replace);
-    if (!out.flush()) {
-      std::remove(partial.c_str());
-      throw ApiError(500, "server_error", "cannot write the session into " + options_.dir);
-    }
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    std::remove(partial.c_str());
+  try {
+    base::write_file_atomically(path, dump_json(saved), "saved session");
+  } catch (const base::FileError&) {
     throw ApiError(500, "server_error", "cannot write the session into " + options_.dir);
   }
   return {{"name", id}};
@@ -320,7 +302,8 @@ SessionStore::Session SessionStore::read_saved(const json& saved, const std::str
   if (!saved.is_object() || saved.value("format", json()) != kSavedFormat)
     throw damaged("not a libinfer session file");
   if (saved.value("version", json()) != kSavedVersion)
-    throw damaged("format version " + brief_json(saved.value("version", json())) + ", expected 1");
+    throw damaged("format version " + base::json_brief(saved.value("version", json())) +
+                  ", expected 1");
   Session s;
   const json system = saved.value("system", json());
   const json settings = saved.value("settings", json());
@@ -350,8 +333,9 @@ json SessionStore::load(const json& body) {
   const std::string text = read_saved_file(options_.dir + "/" + name + ".json", name);
   json saved;
   try {
+    base::check_json_depth(text, "the file");
     saved = json::parse(text);
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {
     throw invalid_request("name", "saved session '" + name + "' is damaged: " + e.what());
   }
   Session s = read_saved(saved, name);

@@ -2,7 +2,19 @@
 
 #include <algorithm>
 
+#include "infer/base/error.h"
+
 namespace infer::tokenizer {
+
+void check_id_density(int64_t max_id, size_t defined, const std::string& source) {
+  const int64_t limit = 2 * static_cast<int64_t>(defined) + 1024;
+  if (max_id >= limit) {
+    throw base::FormatError(source + ": token id " + std::to_string(max_id) +
+                            " is far beyond the " + std::to_string(defined) +
+                            " tokens the file defines (ids must stay below " +
+                            std::to_string(limit) + ")");
+  }
+}
 
 namespace {
 bool is_space(char c) {

@@ -20,6 +20,11 @@ struct AddedToken {
   bool rstrip = false;
 };
 
+// Tokenizers keep one entry per id up to the largest, so one id far beyond the tokens a file
+// defines would make a small file cost gigabytes. Ids may leave gaps (padding), but the largest
+// must stay below 2 × `defined` + 1024; FormatError naming `source` otherwise.
+void check_id_density(int64_t max_id, size_t defined, const std::string& source);
+
 // Matches a fixed set of tokens in text, longest first at each position.
 class AddedTokenMatcher {
  public:

@@ -17,8 +17,10 @@ Normalizer::Replace parse_replace(const nlohmann::json& j, const std::string& so
     throw FieldError(source, path + "pattern",
                      "only String patterns are supported, got " + pattern.dump());
   }
-  return {pattern["String"].get<std::string>(),
-          field(j, "content", source, path).get<std::string>()};
+  std::string from = pattern["String"].get<std::string>();
+  // An empty pattern matches everywhere, so replacing it never ends.
+  if (from.empty()) throw FieldError(source, path + "pattern", "the String to replace is empty");
+  return {std::move(from), field(j, "content", source, path).get<std::string>()};
 }
 
 Normalizer Normalizer::parse(const nlohmann::json& j, const std::string& source) {

@@ -1,7 +1,7 @@
 #include "hf_tokenizer.h"
 
 #include <algorithm>
-#include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -13,6 +13,8 @@
 #include "hf_normalizer.h"
 #include "hf_pre_tokenizer.h"
 #include "infer/base/error.h"
+#include "infer/base/files.h"
+#include "infer/base/json_input.h"
 #include "special_token_policy.h"
 #include "utf8.h"
 
@@ -21,6 +23,8 @@ namespace infer::tokenizer {
 using nlohmann::json;
 
 namespace {
+
+constexpr int64_t kMaxTokenId = std::numeric_limits<int32_t>::max();
 
 // The specials a post-processor puts around the text: TemplateProcessing's "single" template;
 // ByteLevel adds none; Sequence combines them.
@@ -44,7 +48,9 @@ void parse_post_processor(const json& post, const std::string& source, std::vect
       const json& special = field(field(post, "special_tokens", source, path), name.c_str(), source,
                                   path + "special_tokens.");
       for (const json& id : field(special, "ids", source, path + "special_tokens." + name + "."))
-        (seen_sequence ? suffix : prefix).push_back(id.get<int32_t>());
+        (seen_sequence ? suffix : prefix)
+            .push_back(static_cast<int32_t>(base::json_integer(
+                id, source + ": " + path + "special_tokens." + name + ".ids[]", 0, kMaxTokenId)));
     }
   } else if (type != "ByteLevel") {
     throw FieldError(source, path + "type", "unsupported post-processor '" + type + "'");
@@ -126,8 +132,14 @@ HfTokenizer::HfTokenizer(const json& j, const SpecialTokenPolicy& policy,
                      "BPE dropout is not supported (it makes encoding random)");
   }
 
-  auto vocab =
-      field(model, "vocab", source, "model.").get<std::unordered_map<std::string, int32_t>>();
+  const json& vocab_json = field(model, "vocab", source, "model.");
+  if (!vocab_json.is_object()) throw FieldError(source, "model.vocab", "is not an object");
+  std::unordered_map<std::string, int32_t> vocab;
+  vocab.reserve(vocab_json.size());
+  for (const auto& [piece, id] : vocab_json.items()) {
+    vocab.emplace(piece, static_cast<int32_t>(base::json_integer(
+                             id, source + ": model.vocab['" + piece + "']", 0, kMaxTokenId)));
+  }
   std::vector<std::pair<std::string, std::string>> merges;
   for (const json& m : field(model, "merges", source, "model.")) {
     // Older files write "a b", newer ones ["a", "b"].
@@ -143,19 +155,17 @@ HfTokenizer::HfTokenizer(const json& j, const SpecialTokenPolicy& policy,
   }
 
   int32_t max_id = -1;
-  for (const auto& [piece, id] : vocab) {
-    if (id < 0) throw FieldError(source, "model.vocab", "negative id for '" + piece + "'");
-    max_id = std::max(max_id, id);
-  }
+  for (const auto& [piece, id] : vocab) max_id = std::max(max_id, id);
   if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
     for (const json& t : j["added_tokens"]) {
-      AddedToken a{field(t, "content", source, "added_tokens[].").get<std::string>(),
-                   field(t, "id", source, "added_tokens[].").get<int32_t>(),
-                   t.value("special", false),
-                   t.value("normalized", false),
-                   t.value("lstrip", false),
-                   t.value("rstrip", false)};
-      if (a.id < 0) throw FieldError(source, "added_tokens", "negative id for '" + a.content + "'");
+      AddedToken a{
+          field(t, "content", source, "added_tokens[].").get<std::string>(),
+          static_cast<int32_t>(base::json_integer(field(t, "id", source, "added_tokens[]."),
+                                                  source + ": added_tokens[].id", 0, kMaxTokenId)),
+          t.value("special", false),
+          t.value("normalized", false),
+          t.value("lstrip", false),
+          t.value("rstrip", false)};
       if (t.value("single_word", false)) {
         throw FieldError(source, "added_tokens[].single_word",
                          "true is not supported (token '" + a.content + "')");
@@ -165,6 +175,7 @@ HfTokenizer::HfTokenizer(const json& j, const SpecialTokenPolicy& policy,
     }
   }
   if (max_id < 0) throw FieldError(source, "model.vocab", "is empty");
+  check_id_density(max_id, vocab.size() + added_.size(), source);
   pieces_.resize(static_cast<size_t>(max_id) + 1);
   special_.resize(pieces_.size(), false);
   for (const auto& [piece, id] : vocab) pieces_[static_cast<size_t>(id)] = piece;
@@ -280,11 +291,8 @@ std::string HfTokenizer::decode(const std::vector<int32_t>& ids, bool skip_speci
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (int32_t id : ids) {
-    if (id < 0 || id >= vocab_size()) {
-      throw base::InvalidArgument("token id " + std::to_string(id) +
-                                  " is outside the vocabulary [0, " + std::to_string(vocab_size()) +
-                                  ")");
-    }
+    if (id < 0) throw base::InvalidArgument("token id " + std::to_string(id) + " is negative");
+    if (id >= vocab_size()) continue;  // a padding id beyond the tokenizer: no text, as in HF
     if (skip_special_tokens && special_[static_cast<size_t>(id)]) continue;
     tokens.push_back(pieces_[static_cast<size_t>(id)]);
   }
@@ -296,14 +304,18 @@ std::string HfTokenizer::decode(const std::vector<int32_t>& ids, bool skip_speci
 
 std::unique_ptr<Tokenizer> load_hf_tokenizer(const std::string& path,
                                              const SpecialTokenPolicy& policy) {
-  std::ifstream in(path);
-  if (!in) throw base::FileError(path + ": cannot open tokenizer file");
+  const std::string text = base::read_regular_file(path, "tokenizer");
+  base::check_json_depth(text, path);
   json j;
   try {
-    j = json::parse(in);
+    j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw base::FormatError(path + ": not a valid tokenizer.json (JSON syntax error at byte " +
                             std::to_string(e.byte) + ")");
+  } catch (const json::exception&) {  // a number beyond double's range
+    throw base::FormatError(path +
+                            ": not a valid tokenizer.json (a number too large to "
+                            "represent)");
   }
   try {
     return std::make_unique<HfTokenizer>(j, policy, path);

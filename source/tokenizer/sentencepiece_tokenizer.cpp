@@ -3,22 +3,32 @@
 #include <sentencepiece_processor.h>
 
 #include <algorithm>
-#include <fstream>
 
 #include "infer/base/error.h"
+#include "infer/base/files.h"
 #include "utf8.h"
 
 namespace infer::tokenizer {
 
 namespace {
 
+// sentencepiece prefixes its messages with its own source position ("foo.cc(123) [expr] ..."),
+// which means nothing to a user.
+std::string without_source_position(std::string message) {
+  const size_t close = message.find("] ");
+  if (message.find(".cc(") != std::string::npos && close != std::string::npos)
+    message.erase(0, close + 2);
+  return message;
+}
+
 class SentencePieceTokenizer final : public Tokenizer {
  public:
   SentencePieceTokenizer(const std::string& path, const SpecialTokenPolicy& policy) {
-    if (!std::ifstream(path)) throw base::FileError(path + ": cannot open tokenizer file");
-    const auto status = processor_.Load(path);
+    const auto status =
+        processor_.LoadFromSerializedProto(base::read_regular_file(path, "tokenizer"));
     if (!status.ok()) {
-      throw base::FormatError(path + ": not a valid sentencepiece model: " + status.ToString());
+      throw base::FormatError(path + ": not a valid sentencepiece model (" +
+                              without_source_position(status.message()) + ")");
     }
     // Tokens HF added beyond the sentencepiece vocabulary (e.g. <|im_end|> = 32000).
     const int32_t base_size = processor_.GetPieceSize();
@@ -35,6 +45,8 @@ class SentencePieceTokenizer final : public Tokenizer {
     }
     vocab_size_ = base_size;
     for (const AddedToken& t : extra_) vocab_size_ = std::max<int64_t>(vocab_size_, t.id + 1);
+    check_id_density(vocab_size_ - 1, static_cast<size_t>(base_size) + extra_.size(),
+                     path + " with its tokenizer_config.json");
     extra_matcher_ = std::make_unique<AddedTokenMatcher>(
         extra_, /*want_normalized=*/false, [](const AddedToken& t) { return t.content; });
     auto id_of = [&](int id) { return id >= 0 ? std::optional<int32_t>(id) : std::nullopt; };
@@ -83,11 +95,8 @@ class SentencePieceTokenizer final : public Tokenizer {
       pieces.clear();
     };
     for (int32_t id : ids) {
-      if (id < 0 || id >= vocab_size()) {
-        throw base::InvalidArgument("token id " + std::to_string(id) +
-                                    " is outside the vocabulary [0, " +
-                                    std::to_string(vocab_size()) + ")");
-      }
+      if (id < 0) throw base::InvalidArgument("token id " + std::to_string(id) + " is negative");
+      if (id >= vocab_size()) continue;  // a padding id beyond the tokenizer: no text, as in HF
       if (skip_special_tokens && is_special(id)) continue;
       if (const AddedToken* extra = find_extra(id)) {
         flush();

@@ -108,6 +108,7 @@ bool is_ascii(std::string_view s) {
 }
 
 std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
+  if (from.empty()) return std::string(s);  // it would match between every two bytes
   std::string out;
   out.reserve(s.size());
   size_t pos = 0;

@@ -65,7 +65,7 @@ def test_mistakes_are_reported_and_change_nothing(tmp_path):
         "error: usage: /rollback N",
         "error: usage: /save FILE",
         f"error: {broken}: not a usable session file: too short (16 bytes)",
-        f"error: {tmp_path / 'missing.session'}: cannot open the session file",
+        f"error: {tmp_path / 'missing.session'}: cannot open the session file: No such file or directory",
     ]
     assert result.stdout.splitlines()[-2].endswith("turns: 1")
 

@@ -151,7 +151,9 @@ def test_cuda_device_without_gpu_is_a_clear_error():
     result = run("--device", "cuda", "--max_new_tokens", "4")
     if result.returncode == 0:
         pytest.skip("a GPU is present: --device cuda ran")
-    expect_error(result, "cuda")
+    # Not the CUDA runtime's "driver version is insufficient", which misleads on a machine
+    # without a GPU.
+    expect_error(result, "cuda", "no NVIDIA GPU")
 
 
 def test_generation_stops_when_the_context_is_full():
@@ -252,6 +254,19 @@ def test_stop_strings():
     assert streamed.stdout == "Once upon a time" + out["text"] + "\n"
     assert "stop: stop_string" in streamed.stderr
     expect_error(run("--stop", "[1, 2]"), "--stop: expected a string or a JSON array of strings")
+    # A long bad flag is quoted, not echoed whole.
+    result = run("--stop", "[" + "1," * 50000 + "1]")
+    expect_error(result, "--stop: expected")
+    assert len(result.stderr) < 300
+
+
+def test_hostile_files_are_one_clear_error(tmp_path):
+    fifo = tmp_path / "model.fifo"
+    os.mkfifo(fifo)
+    # A FIFO used to block open() forever; a directory as tokenizer gave basic_filebuf::underflow.
+    expect_error(run(model=str(fifo)), f"{fifo}: the model must be a regular file, and this is a FIFO")
+    expect_error(run(tokenizer=str(tmp_path)),
+                 f"{tmp_path}: the tokenizer must be a regular file, and this is a directory")
 
 
 def test_every_instruction_set_gives_the_same_greedy_text():

@@ -69,9 +69,14 @@ def test_special_tokens_are_text_unless_asked():
 def test_errors_are_one_line():
     path, _, _ = load("llama2")
     for args, stdin, needle in [
-        ((path, "--decode", "--text", "[1, 99999]"), None, "outside the vocabulary"),
+        # 4294967297 used to wrap to id 1.
+        ((path, "--decode", "--text", "[1, 4294967297]"), None,
+         "line 1: element 1 (4294967297) is not a token id in [0, 2147483647]"),
+        ((path, "--decode", "--text", "[3.7]"), None, "element 0 (3.7) is not a token id"),
+        ((path, "--decode", "--text", "[-1]"), None, "element 0 (-1) is not a token id"),
         ((path, "--decode"), "[1, 2]\nnot json\n", "line 2: expected a JSON array"),
         (("/nonexistent/tokenizer.json", "--text", "x"), None, "cannot open"),
+        (("/tmp", "--text", "x"), None, "/tmp: the tokenizer must be a regular file, and this is a directory"),
     ]:
         result = run(*args, stdin=stdin)
         assert result.returncode == 1

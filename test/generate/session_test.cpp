@@ -4,7 +4,12 @@
 // unchanged session.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstdio>
+#include <cstring>
+#include <functional>
+#include <nlohmann/json.hpp>
 
 #include "infer/base/error.h"
 #include "infer/generate/session.h"
@@ -158,8 +163,56 @@ TEST_F(SessionTest, DamagedOrForeignSessionFilesAreRefusedAndChangeNothing) {
   const size_t at = other_model.find("\"model_fingerprint\":\"") + 21;
   other_model[at] = other_model[at] == '0' ? '1' : '0';
   refused(other_model, "saved with another model", base::InvalidArgument(""));
+  // Counts that made n_tokens * 4 wrap used to throw std::length_error out of the chat program.
+  const auto with_header = [&](const std::function<void(nlohmann::json&)>& edit) {
+    uint64_t header_len;
+    std::memcpy(&header_len, good.data() + 16, 8);
+    auto header = nlohmann::json::parse(good.substr(24, header_len));
+    edit(header);
+    const std::string text = header.dump();
+    const uint64_t len = text.size();
+    return good.substr(0, 16) + std::string(reinterpret_cast<const char*>(&len), 8) + text +
+           good.substr(24 + header_len);
+  };
+  refused(with_header([](nlohmann::json& h) { h["n_tokens"] = uint64_t{1} << 62; }),
+          "n_tokens must be an integer in [0, ", base::FormatError(""));
+  refused(with_header([](nlohmann::json& h) { h["kv_floats"] = -1; }),
+          "kv_floats must be an integer in [0, ", base::FormatError(""));
+  refused(with_header([](nlohmann::json& h) { h["turn_ends"][0][1] = 2.5; }),
+          "a turn's token count must be an integer", base::FormatError(""));
   EXPECT_THROW(target.load(test::temp_path("missing.session")), base::FileError);
   std::remove(path.c_str());
+}
+
+TEST_F(SessionTest, OnlyRegularFilesAreReadOrReplaced) {
+  Session s = new_session();
+  say(s, "Hi!");
+  const std::string fifo = test::temp_path("session.fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // Saving used to rename over whatever was there, and loading a FIFO blocked forever.
+  for (const auto& [path, kind] :
+       {std::pair<std::string, std::string>{fifo, "a FIFO"}, {"/dev/null", "a device"}}) {
+    try {
+      s.save(path);
+      ADD_FAILURE() << "saved over " << path;
+    } catch (const base::FileError& e) {
+      EXPECT_NE(std::string(e.what()).find(path +
+                                           ": will not write the session file there: it "
+                                           "is " +
+                                           kind),
+                std::string::npos)
+          << e.what();
+    }
+    EXPECT_THROW(s.load(path), base::FileError);
+  }
+  struct stat st {};
+  ASSERT_EQ(lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  ASSERT_EQ(lstat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+  std::remove(fifo.c_str());
+  EXPECT_EQ(s.turns(), 1);
 }
 
 TEST_F(SessionTest, AConversationLongerThanTheContextIsRefused) {

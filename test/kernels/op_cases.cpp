@@ -210,7 +210,8 @@ OpCase rope_case(int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t st
         std::vector<int32_t> positions(static_cast<size_t>(n_tokens));
         for (int64_t i = 0; i < n_tokens; ++i) positions[i] = static_cast<int32_t>(start_pos + i);
         Tensor pos = Tensor::from_vector(positions, {n_tokens});
-        layer.forward(kCtx, t, n_heads, d == DeviceType::kCPU ? pos : pos.to(d));
+        layer.forward(kCtx, t, n_heads, d == DeviceType::kCPU ? pos : pos.to(d),
+                      layer.tables_for(start_pos + n_tokens));
         return t.to_vector<float>();
       },
       [=] { return reference::rope(x, n_tokens, n_heads, head_dim, start_pos, theta, scaling); },

@@ -2,11 +2,14 @@
 // the file and, where one is at fault, the tensor. Damaged files are made from the story model.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <cstring>
 #include <functional>
 #include <nlohmann/json.hpp>
 
 #include "infer/base/error.h"
+#include "infer/model/inference_state.h"
 #include "infer/model/model.h"
 #include "infer/model/weights_file.h"
 #include "test_data.h"
@@ -142,13 +145,78 @@ TEST_F(WeightsFileTest, MissingTensor) {
 }
 
 TEST_F(WeightsFileTest, UnexpectedTensor) {
+  Parsed p = parse(original_);
+  json extra = tensor_entry(p.header, "norm.weight");
+  extra["name"] = "head.weight";
+  extra["offset"] = p.data.size();  // its own bytes, after the others
+  p.data.append(extra["bytes"].get<size_t>(), '\0');
+  p.header["tensors"].push_back(extra);
+  expect_refused(serialize(p, p.header.dump()), {"unexpected tensor head.weight"});
+}
+
+TEST_F(WeightsFileTest, OverlappingTensorsAreRefused) {
+  // A second name for the bytes of another tensor would silently alias it.
   expect_header_edit_refused(
       [&](json& h) {
         json extra = tensor_entry(h, "norm.weight");
         extra["name"] = "head.weight";
         h["tensors"].push_back(extra);
       },
-      {"unexpected tensor head.weight"});
+      {"norm.weight", "head.weight", "overlap"});
+}
+
+TEST_F(WeightsFileTest, NumbersAreReadAsIntegersOfTheirRange) {
+  // Each of these used to be converted without a check: 1e300 became offset 0, 2^32 + 2 became
+  // eos id 2, and n_heads near 2^60 wrapped in n_heads * head_dim and crashed in RoPE.
+  expect_header_edit_refused([&](json& h) { tensor_entry(h, "norm.weight")["offset"] = 1e300; },
+                             {"norm.weight", "offset must be an integer", "1e+300"});
+  expect_header_edit_refused([&](json& h) { tensor_entry(h, "norm.weight")["bytes"] = -4; },
+                             {"norm.weight", "bytes must be an integer", "-4"});
+  expect_header_edit_refused(
+      [&](json& h) {
+        tensor_entry(h, "norm.weight")["shape"] = {uint64_t{1} << 62, 8};
+      },
+      {"norm.weight", "overflows"});
+  expect_header_edit_refused([&](json& h) { h["config"]["eos_token_ids"] = {4294967298ull}; },
+                             {"eos token id must be an integer in [0, 2047]", "4294967298"});
+  expect_header_edit_refused([&](json& h) { h["config"]["n_heads"] = uint64_t{1} << 60; },
+                             {"'n_heads' must be an integer in [1, 16384]"});
+  expect_header_edit_refused([&](json& h) { h["config"]["dim"] = 128.5; },
+                             {"'dim' must be an integer", "128.5"});
+  expect_header_edit_refused(
+      [&](json& h) { h["config"]["max_position_embeddings"] = uint64_t{1} << 61; },
+      {"'max_position_embeddings' must be an integer in [1, 2147483647]"});
+}
+
+TEST_F(WeightsFileTest, NumberBeyondDoubleIsRefused) {
+  Parsed p = parse(original_);
+  std::string header = p.header.dump();
+  header.insert(header.size() - 1, ",\"x\":1e999");
+  expect_refused(serialize(p, header), {"a number too large to represent"});
+}
+
+TEST_F(WeightsFileTest, DeeplyNestedHeaderIsRefused) {
+  // 200,000 nested lists used to overflow the stack in the JSON serialiser.
+  Parsed p = parse(original_);
+  std::string header = p.header.dump();
+  header.insert(header.size() - 1, ",\"x\":" + std::string(200000, '[') + std::string(200000, ']'));
+  expect_refused(serialize(p, header), {"nested deeper than 256 levels"});
+}
+
+TEST_F(WeightsFileTest, ContextClaimCostsNothingUntilUsed) {
+  // The RoPE tables grow with the positions reached: a header claiming 2^31 - 1 positions
+  // loads and runs at once when the user asks for a short context.
+  Parsed p = parse(original_);
+  p.header["config"]["max_position_embeddings"] = 2147483647;
+  const std::string path = test::temp_path("long.bin");
+  test::write_file(path, serialize(p, p.header.dump()));
+  model::LoadOptions options;
+  options.max_seq_len = 64;
+  const auto model = model::Model::load(path, options);
+  model::InferenceState state(*model);
+  EXPECT_EQ(state.capacity(), 64);
+  EXPECT_EQ(state.forward({1, 2, 3}).size(), static_cast<size_t>(model->config().vocab_size));
+  std::remove(path.c_str());
 }
 
 TEST_F(WeightsFileTest, TensorOutsideFile) {
@@ -184,6 +252,27 @@ TEST_F(WeightsFileTest, Int8ScalesAndOffsetsAreChecked) {
       {q + ".scales must be f32"});
   expect_header_edit_refused([&](json& h) { tensor_entry(h, q)["group_size"] = 48; },
                              {q, "group_size dividing its last dimension, got 48"});
+}
+
+TEST(WeightsFile, OnlyRegularFilesAreOpened) {
+  // A FIFO used to block open() forever; a directory gave an OS error about reading.
+  const std::string fifo = test::temp_path("model.fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  for (const auto& [path, kind] : {std::pair<std::string, std::string>{fifo, "a FIFO"},
+                                   {"/tmp", "a directory"},
+                                   {"/dev/zero", "a device"}}) {
+    try {
+      model::WeightsFile::open(path);
+      ADD_FAILURE() << path << " opened";
+    } catch (const base::FileError& e) {
+      EXPECT_NE(std::string(e.what()).find(
+                    path + ": the model must be a regular file, and this is " + kind),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  std::remove(fifo.c_str());
 }
 
 TEST(WeightsFile, MissingFileNamesThePath) {

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -230,6 +232,134 @@ TEST(Sampler, OutOfRangeParametersAreRefusedByName) {
   refused([](SamplingParams& p) { p.presence_penalty = -2.5f; }, "presence_penalty must be in");
   Sampler s;
   EXPECT_THROW(s.sample({}), base::InvalidArgument);
+}
+
+TEST(Sampler, NanLogitsAreAnErrorWhateverTheFilters) {
+  // A NaN used to make top-k or min-p drop every candidate: a heap overflow under ASan, token 0
+  // in a release build.
+  std::vector<float> logits(64, 1.0f);
+  logits[5] = NAN;
+  for (const auto& edit : std::vector<std::function<void(SamplingParams&)>>{
+           [](SamplingParams&) {}, [](SamplingParams& p) { p.temperature = 1.0f; },
+           [](SamplingParams& p) { p.temperature = 1.0f, p.top_k = 3; },
+           [](SamplingParams& p) { p.temperature = 0.7f, p.min_p = 0.5f; },
+           [](SamplingParams& p) { p.temperature = 0.7f, p.top_p = 0.3f; }}) {
+    SamplingParams p;
+    edit(p);
+    Sampler s(p);
+    try {
+      s.sample(logits);
+      ADD_FAILURE() << "sampled from NaN logits";
+    } catch (const base::InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("the logit of token 5 is NaN"), std::string::npos);
+    }
+    EXPECT_THROW(s.distribution(logits), base::InvalidArgument);
+  }
+}
+
+TEST(Sampler, InfiniteLogitsShareTheMass) {
+  const float inf = std::numeric_limits<float>::infinity();
+  SamplingParams p;
+  p.temperature = 1.0f;
+  p.top_k = 2;
+  p.seed = 3;
+  Sampler s(p);
+  const auto d = s.distribution({0.0f, inf, -inf, inf, 5.0f});
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0], std::make_pair(1, 0.5f));
+  EXPECT_EQ(d[1], std::make_pair(3, 0.5f));
+  // A tiny temperature is greedy in the limit, not an overflow to -inf everywhere.
+  p.temperature = 1e-30f;
+  p.top_k = 0;
+  Sampler cold(p);
+  EXPECT_EQ(cold.sample({-5.0f, -3.0f, -4.0f}), 1);
+  try {
+    s.sample({-inf, -inf});
+    ADD_FAILURE() << "sampled when every logit is -inf";
+  } catch (const base::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("every logit is -inf"), std::string::npos);
+  }
+}
+
+// Any logits with any valid parameters give a token inside the vocabulary and a distribution of
+// finite probabilities summing to 1, or a clear InvalidArgument: never an id out of bounds.
+TEST(SamplerProperty, AnyLogitsAnyValidParameters) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::mt19937 rng(2026);
+  const auto pick = [&](std::initializer_list<float> values) {
+    return *(values.begin() + rng() % values.size());
+  };
+  for (int round = 0; round < 3000; ++round) {
+    const size_t vocab = round % 500 == 0 ? (size_t{1} << 20) : 1 + rng() % 300;
+    std::vector<float> logits(vocab);
+    const int kind = static_cast<int>(rng() % 7);
+    for (float& l : logits) {
+      switch (kind) {
+        case 0:
+          l = std::normal_distribution<float>(0, 3)(rng);
+          break;
+        case 1:
+          l = 2.5f;
+          break;  // all equal
+        case 2:
+          l = -inf;
+          break;
+        case 3:
+          l = pick({-inf, inf, 0.0f, 1e38f, -1e38f});
+          break;
+        case 4:
+          l = rng() % 50 ? std::normal_distribution<float>(0, 3)(rng) : NAN;
+          break;
+        case 5:
+          l = pick({3e38f, -3e38f, 1e-45f});
+          break;
+        default:
+          l = std::normal_distribution<float>(0, 1e4f)(rng);
+          break;
+      }
+    }
+    SamplingParams p;
+    p.temperature = pick({0.0f, 1e-30f, 0.3f, 1.0f, 80.0f});
+    p.top_k = static_cast<int64_t>(rng() % 4 == 0 ? 0 : rng() % (vocab + 3));
+    p.top_p = pick({1.0f, 0.9f, 0.5f, 1e-6f});
+    p.min_p = pick({0.0f, 0.05f, 1.0f});
+    p.repetition_penalty = pick({1.0f, 1.3f, 0.7f});
+    p.frequency_penalty = pick({0.0f, 2.0f, -2.0f});
+    p.presence_penalty = pick({0.0f, 1.5f});
+    p.seed = round;
+    Sampler s(p);
+    std::vector<int32_t> context;
+    for (int i = 0; i < 5; ++i) context.push_back(static_cast<int32_t>(rng() % (vocab + 10)));
+    s.begin(context);
+    const bool has_nan =
+        std::any_of(logits.begin(), logits.end(), [](float l) { return std::isnan(l); });
+    // -inf everywhere, or so close that a penalty takes it there.
+    const bool all_minus_inf =
+        std::all_of(logits.begin(), logits.end(), [](float l) { return l <= -1e38f; });
+    try {
+      for (int draw = 0; draw < 3; ++draw) {
+        const int32_t token = s.sample(logits);
+        ASSERT_GE(token, 0);
+        ASSERT_LT(token, static_cast<int32_t>(vocab));
+      }
+      const auto d = s.distribution(logits);
+      ASSERT_FALSE(d.empty());
+      double total = 0;
+      for (const auto& [token, prob] : d) {
+        ASSERT_GE(token, 0);
+        ASSERT_LT(token, static_cast<int32_t>(vocab));
+        ASSERT_TRUE(std::isfinite(prob) && prob >= 0) << prob;
+        total += prob;
+      }
+      ASSERT_NEAR(total, 1.0, 1e-3) << "round " << round;
+      ASSERT_FALSE(has_nan) << "round " << round << ": NaN logits were sampled from";
+    } catch (const base::InvalidArgument& e) {
+      const std::string why = e.what();
+      const bool expected = has_nan || (!p.greedy() && all_minus_inf &&
+                                        why.find("every logit is -inf") != std::string::npos);
+      ASSERT_TRUE(expected) << "round " << round << ": " << why;
+    }
+  }
 }
 
 }  // namespace

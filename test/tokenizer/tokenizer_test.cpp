@@ -1,6 +1,7 @@
 // Tokenizers against HF goldens (test/data/tokenizer_goldens.json, made by
 // hf_infer/make_tokenizer_goldens.py), streaming decode, and malformed input.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -141,10 +142,18 @@ TEST_P(TokenizerGoldenTest, RandomBytesNeverBreakTheEncoder) {
   }
 }
 
-TEST_P(TokenizerGoldenTest, OutOfRangeIdIsAnError) {
-  EXPECT_THROW(tokenizer_->decode({1, static_cast<int32_t>(tokenizer_->vocab_size())}),
-               base::InvalidArgument);
+TEST_P(TokenizerGoldenTest, IdsBeyondTheTokenizerDecodeAsNothing) {
+  // A model's vocabulary may be padded past its tokenizer's (Qwen2's is); HF decodes such ids as
+  // empty text, and generating one must not end a reply with an error.
+  const auto beyond = static_cast<int32_t>(tokenizer_->vocab_size());
+  EXPECT_EQ(tokenizer_->decode({1, beyond, 1}, false), tokenizer_->decode({1, 1}, false));
+  EXPECT_EQ(tokenizer_->decode({beyond + 7}), "");
   EXPECT_THROW(tokenizer_->decode({-3}), base::InvalidArgument);
+  tokenizer::StreamDecoder stream(*tokenizer_);
+  std::string streamed = stream.push(1);
+  streamed += stream.push(beyond);
+  streamed += stream.push(1);
+  EXPECT_EQ(streamed + stream.flush(), tokenizer_->decode({1, 1}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Hf, TokenizerGoldenTest, ::testing::ValuesIn(golden_names()),
@@ -215,7 +224,99 @@ TEST(TokenizerErrors, UnsupportedFeaturesAreNamed) {
 TEST(TokenizerErrors, NotASentencePieceModel) {
   const std::string path = test::temp_path("bad.model");
   test::write_file(path, "this is not a protobuf");
-  EXPECT_THROW(tokenizer::Tokenizer::load(path), base::FormatError);
+  try {
+    tokenizer::Tokenizer::load(path);
+    FAIL() << "loaded";
+  } catch (const base::FormatError& e) {
+    // Without sentencepiece's own source positions ("foo.cc(123) [...]").
+    EXPECT_NE(std::string(e.what()).find(path + ": not a valid sentencepiece model"),
+              std::string::npos);
+    EXPECT_EQ(std::string(e.what()).find(".cc("), std::string::npos) << e.what();
+  }
+}
+
+TEST(TokenizerErrors, IdsAreIntegersInRange) {
+  const auto with_vocab = [](const std::string& vocab, const std::string& rest = "") {
+    return load_error(R"({"model": {"type": "BPE", "vocab": )" + vocab + R"(, "merges": []})" +
+                      rest + "}");
+  };
+  // 2^40 used to wrap to 0 and 3.7 to truncate to 3.
+  EXPECT_NE(with_vocab(R"({"a": 1099511627776})")
+                .find("model.vocab['a'] must be an integer in [0, 2147483647], got 1099511627776"),
+            std::string::npos);
+  EXPECT_NE(with_vocab(R"({"a": 3.7})").find("model.vocab['a'] must be an integer"),
+            std::string::npos);
+  EXPECT_NE(with_vocab(R"({"a": 1e999})").find("a number too large to represent"),
+            std::string::npos);
+  EXPECT_NE(with_vocab(R"({"a": 0})", R"(, "added_tokens": [{"id": -1, "content": "<x>"}])")
+                .find("added_tokens[].id must be an integer in [0, 2147483647], got -1"),
+            std::string::npos);
+  // One id of 10^8 used to cost 3 GB and 15 s before anything was refused.
+  EXPECT_NE(with_vocab(R"({"a": 0, "b": 100000000})")
+                .find("token id 100000000 is far beyond the 2 tokens the file defines"),
+            std::string::npos);
+}
+
+TEST(TokenizerErrors, EmptyReplacePatternIsRefused) {
+  // It matched everywhere: an endless loop with memory growing without limit.
+  const std::string model = R"("model": {"type": "BPE", "vocab": {"a": 0}, "merges": []})";
+  for (const char* part : {"normalizer", "decoder"}) {
+    EXPECT_NE(load_error("{" + model + ", \"" + part +
+                         R"(": {"type": "Replace", "pattern": {"String": ""}, "content": "x"}})")
+                  .find(std::string(part) + ".pattern: the String to replace is empty"),
+              std::string::npos)
+        << part;
+  }
+}
+
+TEST(TokenizerErrors, DeepNestingAndBadConfigKeysAreNamed) {
+  EXPECT_NE(load_error(std::string(200000, '[') + std::string(200000, ']'))
+                .find("nested deeper than 256 levels"),
+            std::string::npos);
+  const std::string dir = test::temp_path("tok_config");
+  std::filesystem::create_directories(dir);
+  test::write_file(dir + "/tokenizer.json",
+                   R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}})");
+  test::write_file(dir + "/tokenizer_config.json",
+                   R"({"added_tokens_decoder": {"1e3": {"content": "<x>"}}})");
+  try {
+    tokenizer::Tokenizer::load(dir + "/tokenizer.json");
+    FAIL() << "loaded";
+  } catch (const base::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("tokenizer_config.json: added_tokens_decoder key '1e3' "
+                                         "is not a token id"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(TokenizerErrors, OnlyRegularFilesAreRead) {
+  // A FIFO used to block forever; a directory gave "basic_filebuf::underflow".
+  const std::string fifo = test::temp_path("tokenizer.fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string model_fifo = test::temp_path("fifo.model");
+  std::remove(model_fifo.c_str());
+  ASSERT_EQ(mkfifo(model_fifo.c_str(), 0600), 0);
+  const std::string dir = test::temp_path("a_dir.json");
+  std::filesystem::create_directories(dir);
+  for (const auto& [path, kind] : {std::pair<std::string, std::string>{fifo, "a FIFO"},
+                                   {model_fifo, "a FIFO"},
+                                   {dir, "a directory"}}) {
+    try {
+      tokenizer::Tokenizer::load(path);
+      ADD_FAILURE() << path << " loaded";
+    } catch (const base::FileError& e) {
+      EXPECT_NE(std::string(e.what()).find(path +
+                                           ": the tokenizer must be a regular file, and "
+                                           "this is " +
+                                           kind),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  std::remove(fifo.c_str());
+  std::remove(model_fifo.c_str());
 }
 
 // Random valid UTF-8 (any code point but surrogates and U+2581, which metaspace tokenizers turn

@@ -38,7 +38,8 @@ class Sampler {
   // chat the earlier turns), which the repetition penalty looks at; the frequency and presence
   // counts start from zero.
   void begin(const std::vector<int32_t>& context);
-  // The next token for these logits; the token is recorded for the penalties.
+  // The next token for these logits; the token is recorded for the penalties. Logits of +inf
+  // share all the probability; InvalidArgument when a logit is NaN or every logit is -inf.
   int32_t sample(const std::vector<float>& logits);
   // The distribution sample() draws from for these logits, as (token, probability) pairs in
   // decreasing probability; greedy gives the one arg-max token with probability 1. Records

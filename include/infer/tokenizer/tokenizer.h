@@ -35,7 +35,8 @@ class Tokenizer {
   virtual std::vector<int32_t> encode(std::string_view text,
                                       const EncodeOptions& options = {}) const = 0;
   // Special tokens (BOS, EOS, control tokens) are left out when skip_special_tokens is set.
-  // Throws InvalidArgument for an id outside [0, vocab_size()).
+  // Ids the tokenizer does not define (a model's padded vocabulary goes past its tokenizer's, as
+  // Qwen2's does) decode as empty text, as in HF; a negative id throws InvalidArgument.
   virtual std::string decode(const std::vector<int32_t>& ids,
                              bool skip_special_tokens = true) const = 0;
 

@@ -9,8 +9,9 @@ namespace infer::base {
 
 class MappedFile {
  public:
-  // Throws FileError naming the path and the OS error.
-  static std::shared_ptr<const MappedFile> open(const std::string& path);
+  // Maps a regular file (anything else is refused without blocking); throws FileError naming
+  // `what` ("model"), the path and the OS error.
+  static std::shared_ptr<const MappedFile> open(const std::string& path, const char* what = "file");
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
