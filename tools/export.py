@@ -41,9 +41,50 @@ def load_config(hf_dir: str) -> dict:
         raise ExportError(f"{hf_dir}: no config.json (is this a Hugging Face checkpoint folder?)")
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except json.JSONDecodeError as e:
+            config = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise ExportError(f"{path}: not valid JSON: {e}") from None
+    if not isinstance(config, dict):
+        raise ExportError(f"{path}: expected a JSON object, got a {type(config).__name__}")
+    return config
+
+
+# Far above any released model, and what the runtime accepts (source/model/config.cpp).
+MAX_WIDTH, MAX_COUNT, MAX_ID = 1 << 20, 1 << 14, 2**31 - 1
+
+
+def int_field(hf: dict, key: str, where: str, lo: int = 1, hi: int = MAX_WIDTH, default=None) -> int:
+    """hf[key] as an int in [lo, hi], or ExportError naming the field and the value."""
+    if key not in hf or hf[key] is None:
+        if default is not None:
+            return default
+        raise ExportError(f"{where}: config field {key!r} is missing")
+    value = hf[key]
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ExportError(f"{where}: config field {key!r} must be an integer in [{lo}, {hi}], "
+                          f"got {json.dumps(value)[:80]}")
+    return value
+
+
+def number_field(hf: dict, key: str, where: str, default: float | None = None) -> float:
+    value = hf.get(key, default)
+    if value is None:
+        if default is None:
+            raise ExportError(f"{where}: config field {key!r} is missing")
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise ExportError(f"{where}: config field {key!r} must be a positive number, got {json.dumps(value)[:80]}")
+    return float(value)
+
+
+def token_ids(value, key: str, where: str) -> list[int]:
+    """An id or a list of ids (HF writes both), each an integer in [0, 2^31)."""
+    ids = value if isinstance(value, list) else [value]
+    for i in ids:
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i <= MAX_ID:
+            raise ExportError(f"{where}: {key} must be token ids (integers in [0, {MAX_ID}]), "
+                              f"got {json.dumps(value)[:80]}")
+    return list(ids)
 
 
 def runtime_config(hf: dict, hf_dir: str) -> dict:
@@ -56,8 +97,10 @@ def runtime_config(hf: dict, hf_dir: str) -> dict:
     arch = SUPPORTED_ARCHITECTURES[known[0]]
     if arch == "llama" and (hf.get("attention_bias") or hf.get("mlp_bias")):
         raise ExportError(f"{hf_dir}: attention_bias/mlp_bias on a Llama checkpoint are not supported")
-    max_positions = hf["max_position_embeddings"]
+    max_positions = int_field(hf, "max_position_embeddings", hf_dir, hi=MAX_ID)
     window = hf.get("sliding_window")
+    if window and (arch == "llama" or hf.get("use_sliding_window")):
+        window = int_field(hf, "sliding_window", hf_dir, hi=MAX_ID)
     if window and (arch == "llama" or hf.get("use_sliding_window")) and window < max_positions:
         # Within the window, sliding-window attention is plain causal attention; beyond it the
         # runtime would differ from HF, so the exported context stops there.
@@ -66,33 +109,38 @@ def runtime_config(hf: dict, hf_dir: str) -> dict:
         max_positions = window
     if hf.get("hidden_act", "silu") != "silu":
         raise ExportError(f"{hf_dir}: hidden_act {hf['hidden_act']!r} is not supported (only silu)")
-    n_heads = hf["num_attention_heads"]
+    dim = int_field(hf, "hidden_size", hf_dir)
+    n_heads = int_field(hf, "num_attention_heads", hf_dir, hi=MAX_COUNT)
     eos = hf.get("eos_token_id")
-    eos_ids = [] if eos is None else (list(eos) if isinstance(eos, list) else [eos])
+    eos_ids = [] if eos is None else token_ids(eos, "eos_token_id", hf_dir)
     gen_path = os.path.join(hf_dir, "generation_config.json")
     if os.path.isfile(gen_path):
-        with open(gen_path, encoding="utf-8") as f:
-            gen_eos = json.load(f).get("eos_token_id")
-        for e in (gen_eos if isinstance(gen_eos, list) else [gen_eos] if gen_eos is not None else []):
+        try:
+            with open(gen_path, encoding="utf-8") as f:
+                gen = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+            raise ExportError(f"{gen_path}: not valid JSON: {e}") from None
+        gen_eos = gen.get("eos_token_id") if isinstance(gen, dict) else None
+        for e in [] if gen_eos is None else token_ids(gen_eos, "eos_token_id", gen_path):
             if e not in eos_ids:
                 eos_ids.append(e)
     bos = hf.get("bos_token_id")
     return {
         "arch": arch,
-        "dim": hf["hidden_size"],
-        "n_layers": hf["num_hidden_layers"],
+        "dim": dim,
+        "n_layers": int_field(hf, "num_hidden_layers", hf_dir, hi=MAX_COUNT),
         "n_heads": n_heads,
-        "n_kv_heads": hf.get("num_key_value_heads") or n_heads,
-        "head_dim": hf.get("head_dim") or hf["hidden_size"] // n_heads,
-        "hidden_dim": hf["intermediate_size"],
-        "vocab_size": hf["vocab_size"],
+        "n_kv_heads": int_field(hf, "num_key_value_heads", hf_dir, hi=MAX_COUNT, default=n_heads),
+        "head_dim": int_field(hf, "head_dim", hf_dir, default=dim // n_heads or None),
+        "hidden_dim": int_field(hf, "intermediate_size", hf_dir),
+        "vocab_size": int_field(hf, "vocab_size", hf_dir, hi=MAX_ID),
         "max_position_embeddings": max_positions,
-        "rope_theta": float(hf.get("rope_theta", 10000.0)),
+        "rope_theta": number_field(hf, "rope_theta", hf_dir, 10000.0),
         "rope_scaling": rope_scaling(hf.get("rope_scaling"), hf_dir),
-        "norm_eps": float(hf.get("rms_norm_eps", 1e-6)),
+        "norm_eps": number_field(hf, "rms_norm_eps", hf_dir, 1e-6),
         "tied_embeddings": bool(hf.get("tie_word_embeddings", False)),
         "attention_bias": arch == "qwen2",
-        "bos_token_id": -1 if bos is None else bos,
+        "bos_token_id": -1 if bos is None else token_ids(bos, "bos_token_id", hf_dir)[0],
         "eos_token_ids": eos_ids,
     }
 
@@ -101,16 +149,20 @@ def rope_scaling(scaling: dict | None, hf_dir: str) -> dict | None:
     """HF rope_scaling -> the runtime's form; types other than linear and llama3 are refused."""
     if not scaling:
         return None
+    where = f"{hf_dir}: rope_scaling"
+    if not isinstance(scaling, dict):
+        raise ExportError(f"{where} must be an object, got {json.dumps(scaling)[:80]}")
     kind = scaling.get("rope_type", scaling.get("type"))
     if kind == "default":
         return None
     if kind == "linear":
-        return {"type": "linear", "factor": float(scaling["factor"])}
+        return {"type": "linear", "factor": number_field(scaling, "factor", where)}
     if kind == "llama3":
-        return {"type": "llama3", "factor": float(scaling["factor"]),
-                "low_freq_factor": float(scaling["low_freq_factor"]),
-                "high_freq_factor": float(scaling["high_freq_factor"]),
-                "original_max_position_embeddings": int(scaling["original_max_position_embeddings"])}
+        return {"type": "llama3", "factor": number_field(scaling, "factor", where),
+                "low_freq_factor": number_field(scaling, "low_freq_factor", where),
+                "high_freq_factor": number_field(scaling, "high_freq_factor", where),
+                "original_max_position_embeddings": int_field(
+                    scaling, "original_max_position_embeddings", where, hi=MAX_ID)}
     raise ExportError(f"{hf_dir}: rope_scaling type {kind!r} is not supported (linear, llama3)")
 
 
@@ -194,6 +246,11 @@ def tensor_plan(config: dict, available: set[str]) -> list[tuple[str, str]]:
     missing = [hf for _, hf in plan if hf not in available]
     if missing:
         raise ExportError(f"checkpoint is missing {len(missing)} tensor(s), e.g. {missing[:3]}")
+    # A config claiming fewer layers than the checkpoint holds would silently drop the rest.
+    beyond = sorted(n for n in available if n.startswith(f"model.layers.{config['n_layers']}."))
+    if beyond:
+        raise ExportError(f"num_hidden_layers is {config['n_layers']}, but the checkpoint has more "
+                          f"layers (e.g. {beyond[0]})")
     return plan
 
 
@@ -276,6 +333,21 @@ def open_source(source: str):
     return runtime_config(load_config(source), source), Checkpoint(source)
 
 
+def check_output_path(out_path: str, source: str) -> None:
+    """The output is written beside its final place and renamed over it: that needs an existing
+    folder, and must never replace a folder, a device or FIFO, or the checkpoint being read."""
+    folder = os.path.dirname(os.path.abspath(out_path))
+    if not os.path.isdir(folder):
+        raise ExportError(f"{out_path}: the folder {folder} does not exist")
+    if os.path.lexists(out_path) and not os.path.isfile(out_path):
+        raise ExportError(f"{out_path}: exists and is not a regular file; give a .bin file path")
+    if os.path.exists(out_path):
+        inputs = [source] if os.path.isfile(source) else [
+            os.path.join(source, n) for n in os.listdir(source)] if os.path.isdir(source) else []
+        if any(os.path.isfile(i) and os.path.samefile(i, out_path) for i in inputs):
+            raise ExportError(f"{out_path}: is one of the input files; choose another output path")
+
+
 def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 32,
            int8_scheme: str = "asymmetric", quiet: bool = False) -> dict:
     if dtype not in DTYPES:
@@ -285,6 +357,7 @@ def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 32
     if int8_scheme not in INT8_SCHEMES:
         raise ExportError(f"--int8_scheme {int8_scheme!r}: expected one of {', '.join(INT8_SCHEMES)}")
     precision = Precision(DTYPES[dtype], group_size, int8_scheme == "symmetric")
+    check_output_path(out_path, hf_dir)
     config, checkpoint = open_source(hf_dir)
     plan = tensor_plan(config, checkpoint.names())
 

@@ -106,6 +106,8 @@ class WeightsWriter:
             missing = [e.name for e in self.entries[self._next:]]
             self.abort()
             raise ValueError(f"export incomplete, tensors never written: {missing[:5]}")
+        self._f.flush()
+        os.fsync(self._f.fileno())  # the rename must not publish a file whose bytes are not on disk
         self._f.close()
         os.replace(self._tmp, self.path)
 

@@ -110,6 +110,61 @@ def test_unsupported_checkpoints_are_refused(tmp_path, overrides, message):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("edit,message", [
+    (lambda c: [1, 2], "expected a JSON object, got a list"),
+    (lambda c: {k: v for k, v in c.items() if k != "hidden_size"}, "config field 'hidden_size' is missing"),
+    (lambda c: {**c, "hidden_size": "8"}, "'hidden_size' must be an integer in [1, 1048576], got \"8\""),
+    (lambda c: {**c, "num_attention_heads": 0}, "'num_attention_heads' must be an integer in [1, 16384], got 0"),
+    (lambda c: {**c, "vocab_size": 10.5}, "'vocab_size' must be an integer"),
+    (lambda c: {**c, "eos_token_id": 2**32 + 2}, "eos_token_id must be token ids"),
+    (lambda c: {**c, "rope_scaling": [2.0]}, "rope_scaling must be an object"),
+    (lambda c: {**c, "rope_scaling": {"rope_type": "linear"}}, "rope_scaling: config field 'factor' is missing"),
+    (lambda c: {**c, "rms_norm_eps": -1}, "'rms_norm_eps' must be a positive number"),
+])
+def test_bad_config_values_are_one_line_errors(tmp_path, edit, message):
+    # Each of these used to end in a Python traceback.
+    ckpt = make_checkpoint(tmp_path, {})
+    config_path = os.path.join(ckpt, "config.json")
+    with open(config_path) as f:
+        config = json.load(f)
+    with open(config_path, "w") as f:
+        json.dump(edit(config), f)
+    result = run_export(ckpt, str(tmp_path / "m.bin"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("export.py: error: ") and message in result.stderr, result.stderr
+
+
+def test_fewer_layers_in_config_than_in_checkpoint(tmp_path):
+    # The extra layers used to be dropped without a word.
+    from safetensors.numpy import load_file, save_file
+
+    ckpt = make_checkpoint(tmp_path, {})
+    path = os.path.join(ckpt, "model.safetensors")
+    tensors = load_file(path)
+    tensors.update({k.replace("layers.0.", "layers.1."): v for k, v in tensors.items() if "layers.0." in k})
+    save_file(tensors, path)
+    result = run_export(ckpt, str(tmp_path / "m.bin"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "num_hidden_layers is 1, but the checkpoint has more layers (e.g. model.layers.1." in result.stderr
+
+
+def test_bad_output_paths(tmp_path):
+    ckpt = make_checkpoint(tmp_path, {})
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    for out, message in [
+        (tmp_path / "no_such_folder" / "m.bin", "no_such_folder does not exist"),
+        (tmp_path, "exists and is not a regular file"),
+        (fifo, "exists and is not a regular file"),
+        (os.path.join(ckpt, "model.safetensors"), "is one of the input files"),
+    ]:
+        result = run_export(ckpt, str(out))
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert message in result.stderr, result.stderr
+    assert os.path.getsize(os.path.join(ckpt, "model.safetensors")) > 0
+    assert fifo.is_fifo()
+
+
 def test_missing_tensor_and_missing_files(tmp_path):
     ckpt = make_checkpoint(tmp_path, {}, drop=("model.layers.0.mlp.up_proj.weight",))
     result = run_export(ckpt, str(tmp_path / "m.bin"))
