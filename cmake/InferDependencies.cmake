@@ -26,7 +26,7 @@ pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 if(INFER_BUILD_DEMOS OR INFER_BUILD_BENCH)
   find_package(gflags REQUIRED)
 endif()
-if(INFER_BUILD_DEMOS)
+if(INFER_BUILD_DEMOS OR INFER_BUILD_BENCH OR INFER_FUZZ)
   # infer_server's HTTP layer (Debian: libcpp-httplib-dev).
   find_package(Threads REQUIRED)
   pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)

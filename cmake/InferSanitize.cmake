@@ -3,6 +3,15 @@
 # ThreadSanitizer instead (for the Engine's concurrency tests; run them with OMP_NUM_THREADS=1,
 # since libgomp's own threads are not instrumented and would be reported falsely).
 option(INFER_SANITIZE_THREAD "Build with ThreadSanitizer" OFF)
+# INFER_FUZZ=ON builds the libFuzzer targets of test/fuzz (clang only): everything is compiled
+# with ASan + UBSan and libFuzzer's coverage instrumentation. tools/fuzz.sh configures and runs it.
+if(INFER_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "INFER_FUZZ needs clang's libFuzzer: configure with CC=clang CXX=clang++")
+  endif()
+  set(INFER_SANITIZE ON)
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX,C>:-fsanitize=fuzzer-no-link>")
+endif()
 if(INFER_SANITIZE AND INFER_SANITIZE_THREAD)
   message(FATAL_ERROR "INFER_SANITIZE and INFER_SANITIZE_THREAD cannot be combined")
 endif()

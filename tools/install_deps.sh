@@ -2,7 +2,8 @@
 # Installs what building and testing libinfer needs on a Debian 12 machine: the C++ libraries
 # and build tools from Debian's packages, and a Python virtual environment (.venv) with the
 # pinned packages of tools/requirements.txt. Idempotent: installs only what is missing.
-# Chromium and its WebDriver are for the test of the server's web page in a real browser.
+# Chromium and its WebDriver are for the test of the server's web page in a real browser; clang,
+# its runtime libraries (libFuzzer) and OpenMP are for the fuzz targets (tools/fuzz.sh).
 # The CUDA toolkit is optional and not installed here (CMake enables CUDA when nvcc is found).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build pkg-config git python3 python3-venv python3-pip
           libarmadillo-dev libopenblas-dev libopenblas-openmp-dev libgoogle-glog-dev libgflags-dev libsentencepiece-dev
           nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev
-          chromium chromium-driver)
+          chromium chromium-driver clang libclang-rt-dev libomp-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,13 +2,15 @@
 // optionally a NUL byte and a JSON conversation (an array of messages, or {"messages", "tools"})
 // to render it with. Any input must end in a rendering or an infer::base::Error: no crash, no
 // sanitizer report, no hang and no unbounded memory (the render limits are lowered so that a
-// slow input shows as a timeout). Built and run by tools/fuzz_jinja.sh.
+// slow input shows as a timeout). The conversation is held to JSON's nesting limit, as
+// ChatTemplate::render_json holds it. Built and run by tools/fuzz.sh.
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "infer/base/error.h"
+#include "infer/base/json_input.h"
 #include "infer/generate/jinja/template.h"
 
 namespace {
@@ -34,8 +36,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Dict variables;
   variables.set("messages", default_messages());
   if (split != std::string::npos) {
+    const std::string text = input.substr(split + 1);
+    try {
+      infer::base::check_json_depth(text, "the conversation");
+    } catch (const infer::base::FormatError&) {
+      return 0;
+    }
     const auto conversation =
-        nlohmann::ordered_json::parse(input.substr(split + 1), nullptr, /*allow_exceptions=*/false);
+        nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (!conversation.is_discarded()) {
       const Value v = from_json(conversation);
       if (v.is_dict()) {
