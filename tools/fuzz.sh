@@ -16,6 +16,7 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(weights_fuzzer tokenizer_fuzzer sentencepiece_fuzzer
                                      session_fuzzer chat_template_fuzzer http_request_fuzzer)
 data=$(realpath -m "${INFER_TEST_DATA:-../shared}")
+cores=$(nproc)  # before OMP_NUM_THREADS=1 below, which nproc would report instead
 out=build-fuzz
 command -v clang++ >/dev/null || { echo "fuzz.sh: needs clang (apt-get install clang)" >&2; exit 1; }
 [ -f "$data/models/story/config.json" ] ||
@@ -49,7 +50,7 @@ run_one() {
 export -f run_one
 export out seconds
 status=0
-printf '%s\n' "${targets[@]}" | xargs -P "$(nproc)" -I{} bash -c 'run_one {}' || status=1
+printf '%s\n' "${targets[@]}" | xargs -P "$cores" -I{} bash -c 'run_one {}' || status=1
 for target in "${targets[@]}"; do
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out/logs/$target.log" | grep -o '[0-9]*$' || true)
   if grep -q -E '^==[0-9]+==ERROR|runtime error|deadly signal|Test unit written' "$out/logs/$target.log"; then
