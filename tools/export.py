@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
 """Export a Hugging Face checkpoint to a libinfer weights file.
 
-    python tools/export.py HF_DIR OUT.bin [--dtype fp32|fp16|bf16|int8] [--group_size 32]
+    python tools/export.py HF_DIR OUT.bin [--dtype fp32|fp16|bf16|int8|q8_0|q4_0|q4_1|q5_0|q5_1|
+                                                   q4_k|q5_k|q6_k] [--group_size 32]
                                           [--int8_scheme asymmetric|symmetric]
 
 HF_DIR holds config.json and model.safetensors, or sharded *.safetensors with
 model.safetensors.index.json. The .bin is self-describing (docs/weights-format.md): the runtime
 needs nothing else from HF_DIR but the tokenizer. HF_DIR may also be a llama.cpp .gguf file
-(llama architecture): its tensors are dequantised (tools/gguf_import.py) and a tokenizer.json is
-rebuilt beside the output, in OUT_tokenizer/.
+(llama architecture): its block-quantized tensors are kept as they are unless --dtype asks for
+another precision (tools/gguf_import.py), and a tokenizer.json is rebuilt beside the output, in
+OUT_tokenizer/.
 """
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import json
 import math
@@ -24,6 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import infer_format  # noqa: E402
+import quants  # noqa: E402
 
 # HF architecture -> the runtime's arch. Mistral checkpoints are Llama-shaped; Qwen2 adds q/k/v
 # biases. One decoder runs them all; the config says what differs.
@@ -254,24 +258,71 @@ def tensor_plan(config: dict, available: set[str]) -> list[tuple[str, str]]:
     return plan
 
 
-DTYPES = {"fp32": "f32", "fp16": "f16", "bf16": "bf16", "int8": "i8"}
+DTYPES = {"fp32": "f32", "fp16": "f16", "bf16": "bf16", "int8": "i8", **{q: q for q in quants.FORMATS}}
 INT8_SCHEMES = ("asymmetric", "symmetric")
+# GGUF tensor types kept as they are by a GGUF export without --dtype.
+GGUF_KEPT = {**{fmt: q for q, (fmt, _, _) in quants.FORMATS.items()}, "F32": "f32", "F16": "f16", "BF16": "bf16"}
 
 
 @dataclasses.dataclass(frozen=True)
 class Precision:
-    """What --dtype, --group_size and --int8_scheme ask for; dtype is the stored name (f32...)."""
-    dtype: str = "f32"
+    """What --dtype, --group_size and --int8_scheme ask for; dtype is the stored name (f32...), or
+    None to keep a GGUF's tensors in their own formats."""
+    dtype: str | None = "f32"
     group_size: int = 32
     symmetric: bool = False
 
 
-def stored_tensors(ours: str, array: np.ndarray, precision: Precision) -> list[tuple[str, np.ndarray]]:
-    """The tensor(s) one weight becomes at the asked precision (see stored_dtype); an int8 matrix
-    is followed by its per-group scales, `NAME.scales`, and when asymmetric its offsets,
-    `NAME.offsets`."""
-    array = array.astype(np.float32, copy=False)
-    dtype = stored_dtype(ours, array.shape, precision.dtype)
+def stored_dtype(ours: str, shape: tuple[int, ...], dtype: str, tied: bool = False) -> str:
+    """What one tensor is stored as for --dtype `dtype` (a stored name). Norm weights and biases
+    stay f32 (tiny, and sensitive). With int8, the embedding table and output head stay f16:
+    every logit goes through the head, and int8 there costs most of the agreement with fp32 (see
+    bench/RESULTS.md). With a block format, the head (or the tied embedding) is q6_k (q8_0 for
+    --dtype q8_0), as llama.cpp does; a K format falls back to a 32-value one for matrices whose
+    rows are not whole 256-value blocks, and rows that are not whole 32-value blocks stay f16."""
+    if len(shape) != 2:
+        return "f32"
+    if dtype == "i8" and ours in ("embed.weight", "head.weight"):
+        return "f16"
+    if dtype not in quants.FORMATS:
+        return dtype
+    if ours == "head.weight" or (ours == "embed.weight" and tied):
+        dtype = "q8_0" if dtype == "q8_0" else "q6_k"
+    if shape[1] % quants.block_size(dtype):
+        dtype = quants.K_FALLBACK.get(dtype, dtype)
+    return dtype if shape[1] % quants.block_size(dtype) == 0 else "f16"
+
+
+def gguf_kept_dtype(ours: str, checkpoint, hf: str) -> str:
+    """A GGUF export without --dtype: matrices keep their GGUF type where libinfer has it, other
+    types (Q2_K, IQ*, ...) are dequantized to f16; vectors are f32."""
+    if len(checkpoint.shape(hf)) != 2:
+        return "f32"
+    kept = GGUF_KEPT.get(checkpoint.stored_type(hf))
+    if kept is None:
+        print(f"note: {hf} is {checkpoint.stored_type(hf)}, which libinfer does not compute on; "
+              f"stored as f16", file=sys.stderr)
+        return "f16"
+    return kept
+
+
+def plan_dtypes(plan, checkpoint, precision: Precision, tied: bool) -> dict[str, str]:
+    """libinfer name -> stored dtype for every tensor of the plan."""
+    if precision.dtype is None:
+        return {ours: gguf_kept_dtype(ours, checkpoint, hf) for ours, hf in plan}
+    return {ours: stored_dtype(ours, checkpoint.shape(hf), precision.dtype, tied) for ours, hf in plan}
+
+
+def stored_tensors(ours: str, hf: str, checkpoint, dtype: str, precision: Precision
+                   ) -> list[tuple[str, np.ndarray]]:
+    """The tensor(s) one weight becomes in `dtype`; an int8 matrix is followed by its per-group
+    scales, `NAME.scales`, and when asymmetric its offsets, `NAME.offsets`. Blocks a GGUF already
+    holds in `dtype` are copied as they are."""
+    if dtype in quants.FORMATS:
+        if hasattr(checkpoint, "stored_type") and GGUF_KEPT.get(checkpoint.stored_type(hf)) == dtype:
+            return [(ours, checkpoint.blocks(hf))]
+        return [(ours, quants.quantize(checkpoint.get(hf).astype(np.float32, copy=False), dtype))]
+    array = checkpoint.get(hf).astype(np.float32, copy=False)
     if dtype == "f32":
         return [(ours, array)]
     if dtype == "f16":
@@ -283,24 +334,13 @@ def stored_tensors(ours: str, array: np.ndarray, precision: Precision) -> list[t
     return out if offsets is None else out + [(ours + ".offsets", offsets)]
 
 
-def stored_dtype(ours: str, shape: tuple[int, ...], dtype: str) -> str:
-    """Norm weights and biases stay f32 (tiny, and sensitive). With int8, the embedding table and
-    output head stay f16: every logit goes through the head, and int8 there costs most of the
-    agreement with fp32 (see bench/RESULTS.md)."""
-    if len(shape) != 2:
-        return "f32"
-    if dtype == "i8" and ours in ("embed.weight", "head.weight"):
-        return "f16"
-    return dtype
-
-
-def layout(plan, checkpoint, precision: Precision) -> list[tuple]:
+def layout(plan, checkpoint, dtypes: dict[str, str], precision: Precision) -> list[tuple]:
     """(name, dtype, shape[, group_size]) of every stored tensor, in file order."""
     out = []
     group_size = precision.group_size
     for ours, hf in plan:
         shape = checkpoint.shape(hf)
-        stored = stored_dtype(ours, shape, precision.dtype)
+        stored = dtypes[ours]
         if stored != "i8":
             out.append((ours, stored, shape))
             continue
@@ -348,22 +388,26 @@ def check_output_path(out_path: str, source: str) -> None:
             raise ExportError(f"{out_path}: is one of the input files; choose another output path")
 
 
-def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 32,
+def export(hf_dir: str, out_path: str, dtype: str | None = None, group_size: int = 32,
            int8_scheme: str = "asymmetric", quiet: bool = False) -> dict:
-    if dtype not in DTYPES:
+    """dtype None: fp32 for an HF checkpoint, a GGUF's own formats for a .gguf file."""
+    if dtype is None and not hf_dir.endswith(".gguf"):
+        dtype = "fp32"
+    if dtype is not None and dtype not in DTYPES:
         raise ExportError(f"--dtype {dtype!r}: expected one of {', '.join(DTYPES)}")
     if group_size <= 0:
         raise ExportError(f"--group_size must be positive, got {group_size}")
     if int8_scheme not in INT8_SCHEMES:
         raise ExportError(f"--int8_scheme {int8_scheme!r}: expected one of {', '.join(INT8_SCHEMES)}")
-    precision = Precision(DTYPES[dtype], group_size, int8_scheme == "symmetric")
+    precision = Precision(None if dtype is None else DTYPES[dtype], group_size, int8_scheme == "symmetric")
     check_output_path(out_path, hf_dir)
     config, checkpoint = open_source(hf_dir)
     plan = tensor_plan(config, checkpoint.names())
+    dtypes = plan_dtypes(plan, checkpoint, precision, config["tied_embeddings"])
 
-    entries = infer_format.plan_layout(layout(plan, checkpoint, precision))
+    entries = infer_format.plan_layout(layout(plan, checkpoint, dtypes, precision))
     extra = {"format": "libinfer", "exporter": "tools/export.py", "source": os.path.abspath(hf_dir),
-             "precision": dtype}
+             "precision": dtype or "gguf"}
     if precision.dtype == "i8":
         extra["int8"] = {"scheme": int8_scheme, "group_size": group_size}
     writer = infer_format.WeightsWriter(out_path, config, entries, extra)
@@ -371,13 +415,13 @@ def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 32
     written, started = 0, time.time()
     try:
         for n, (ours, hf) in enumerate(plan, start=1):
-            for name, array in stored_tensors(ours, checkpoint.get(hf), precision):
+            for name, array in stored_tensors(ours, hf, checkpoint, dtypes[ours], precision):
                 writer.write(name, array)
                 written += array.nbytes
             if not quiet:
                 shape = checkpoint.shape(hf)
                 print(f"[{n}/{len(plan)}] {ours:<28} {'x'.join(map(str, shape)):>12} "
-                      f"{stored_dtype(ours, shape, precision.dtype):<4} "
+                      f"{dtypes[ours]:<4} "
                       f"{written / total:6.1%} of {total / 2**20:.1f} MiB", file=sys.stderr)
         writer.close()
     except BaseException:
@@ -392,7 +436,8 @@ def export(hf_dir: str, out_path: str, dtype: str = "fp32", group_size: int = 32
             print(f"wrote {tokenizer_dir_for(out_path)}/tokenizer.json (rebuilt from the GGUF vocabulary)",
                   file=sys.stderr)
     if not quiet:
-        print(f"wrote {out_path}: {len(plan)} weights at {dtype}, {os.path.getsize(out_path) / 2**20:.1f} MiB "
+        kinds = ", ".join(f"{n} {d}" for d, n in sorted(collections.Counter(dtypes.values()).items()))
+        print(f"wrote {out_path}: {len(plan)} weights ({kinds}), {os.path.getsize(out_path) / 2**20:.1f} MiB "
               f"in {time.time() - started:.1f} s", file=sys.stderr)
     return config
 
@@ -402,9 +447,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("hf_dir", help="Hugging Face checkpoint folder, or a llama-architecture .gguf file "
                                        "(its tokenizer is written to OUT_tokenizer/)")
     parser.add_argument("out", help="output .bin path")
-    parser.add_argument("--dtype", default="fp32", choices=sorted(DTYPES),
-                        help="precision of the weight matrices (norms and biases stay fp32); int8 has "
-                             "one fp32 scale (and offset) per group of --group_size columns")
+    parser.add_argument("--dtype", default=None, choices=sorted(DTYPES),
+                        help="precision of the weight matrices (norms and biases stay fp32); default fp32, "
+                             "and for a .gguf its own block formats. int8 has one fp32 scale (and offset) "
+                             "per group of --group_size columns; q8_0 ... q6_k are GGUF's block formats "
+                             "(the output head becomes q6_k, q8_0 for q8_0)")
     parser.add_argument("--group_size", type=int, default=32, help="int8 group size (default 32)")
     parser.add_argument("--int8_scheme", default="asymmetric", choices=INT8_SCHEMES,
                         help="asymmetric (default): each group's [min, max] over 256 levels, w = q*scale + "

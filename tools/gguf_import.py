@@ -3,8 +3,9 @@
 
     python tools/gguf_import.py MODEL.gguf OUT_DIR     # writes an HF checkpoint folder
 
-The same code serves `tools/export.py MODEL.gguf OUT.bin`. Tensors are dequantised to float32
-with the `gguf` package, renamed to HF's names, and the q/k rows that llama.cpp's converter
+The same code serves `tools/export.py MODEL.gguf OUT.bin`, which keeps block-quantized tensors
+as they are (blocks()); here tensors are dequantised to float32 with the `gguf` package, renamed
+to HF's names, and the q/k rows that llama.cpp's converter
 permutes for its interleaved RoPE are put back in HF's rotate-half order. The tokenizer
 (`tokenizer.json`, `tokenizer_config.json` with the chat template) is rebuilt from the GGUF
 vocabulary, merges and pre-tokenizer name.
@@ -128,6 +129,22 @@ class GgufCheckpoint:
 
     def shape(self, name: str) -> tuple[int, ...]:
         return tuple(int(d) for d in reversed(self._tensors[self._names[name]].shape))
+
+    def stored_type(self, name: str) -> str:
+        """The GGUF quantization type of a tensor, by gguf's name ("Q4_1", "F32", ...)."""
+        return self._tensors[self._names[name]].tensor_type.name
+
+    def blocks(self, name: str) -> np.ndarray:
+        """A block-format tensor's bytes as uint8 [rows, row bytes], rows in HF's order (the q/k
+        rows llama.cpp permuted are put back whole: a row is a whole number of blocks)."""
+        tensor = self._tensors[self._names[name]]
+        rows = self.shape(name)[0]
+        data = np.asarray(tensor.data).view(np.uint8).reshape(rows, -1)
+        if name.endswith("self_attn.q_proj.weight"):
+            return _unpermute(data, int(self.field("llama.attention.head_count")))
+        if name.endswith("self_attn.k_proj.weight"):
+            return _unpermute(data, int(self.field("llama.attention.head_count_kv")))
+        return data
 
     def get(self, name: str) -> np.ndarray:
         from gguf.quants import dequantize

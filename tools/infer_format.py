@@ -14,6 +14,8 @@ from typing import BinaryIO, Iterable
 
 import numpy as np
 
+import quants
+
 MAGIC = b"LIBINFER"
 FORMAT_VERSION = 1
 PREAMBLE = struct.Struct("<8sIIQ")
@@ -22,6 +24,19 @@ TENSOR_ALIGNMENT = 64
 
 NUMPY_DTYPES = {"f32": np.float32, "f16": np.float16, "bf16": np.uint16, "i8": np.int8, "i32": np.int32}
 DTYPE_SIZES = {"f32": 4, "f16": 2, "bf16": 2, "i8": 1, "i32": 4}
+
+
+def is_block_dtype(dtype: str) -> bool:
+    return dtype in quants.FORMATS
+
+
+def tensor_bytes(dtype: str, shape) -> int:
+    """Bytes of a tensor: numel times the element size, or whole blocks of a block format."""
+    numel = int(np.prod(shape, dtype=np.int64))
+    if is_block_dtype(dtype):
+        _, values, nbytes = quants.FORMATS[dtype]
+        return numel // values * nbytes
+    return numel * DTYPE_SIZES[dtype]
 
 
 def _align(n: int, alignment: int) -> int:
@@ -49,7 +64,7 @@ def plan_layout(tensors: Iterable[tuple]) -> list[TensorEntry]:
     """Assigns aligned offsets to (name, dtype, shape[, group_size]) tuples, in order."""
     entries, offset = [], 0
     for name, dtype, shape, *group in tensors:
-        nbytes = int(np.prod(shape, dtype=np.int64)) * DTYPE_SIZES[dtype]
+        nbytes = tensor_bytes(dtype, shape)
         entries.append(TensorEntry(name, dtype, tuple(int(d) for d in shape), offset, nbytes, *group))
         offset = _align(offset + nbytes, TENSOR_ALIGNMENT)
     return entries
@@ -94,7 +109,10 @@ class WeightsWriter:
         if entry.name != name:
             raise ValueError(f"expected tensor {entry.name} next, got {name}")
         data = np.ascontiguousarray(array)
-        if tuple(data.shape) != entry.shape or data.nbytes != entry.nbytes:
+        # A block format arrives as uint8 [rows, row bytes]: its rows must match, and its bytes.
+        shape_ok = (data.shape[0] == entry.shape[0] if is_block_dtype(entry.dtype)
+                    else tuple(data.shape) == entry.shape)
+        if not shape_ok or data.nbytes != entry.nbytes:
             raise ValueError(f"{name}: planned {entry.shape} ({entry.nbytes} bytes), "
                              f"got {tuple(data.shape)} ({data.nbytes} bytes)")
         self._pad_to(self._data_start + entry.offset)
@@ -166,22 +184,29 @@ def read_weights(path: str) -> tuple[dict, dict[str, np.ndarray]]:
     arrays = {}
     for t in header["tensors"]:
         begin = start + t["offset"]
-        dtype = NUMPY_DTYPES[t["dtype"]]
-        arrays[t["name"]] = raw[begin:begin + t["bytes"]].view(dtype).reshape(t["shape"])
+        data = raw[begin:begin + t["bytes"]]
+        if is_block_dtype(t["dtype"]):  # uint8 [rows, row bytes]
+            arrays[t["name"]] = data.reshape(t["shape"][0], -1)
+        else:
+            arrays[t["name"]] = data.view(NUMPY_DTYPES[t["dtype"]]).reshape(t["shape"])
     return header, arrays
 
 
 def read_weights_f32(path: str) -> tuple[dict, dict[str, np.ndarray]]:
     """Reads a weights file back with every weight as the f32 values the runtime computes with
-    (bf16 bits widened, i8 times its scales plus offsets); scale/offset tensors are folded in."""
+    (bf16 bits widened, i8 times its scales plus offsets, blocks dequantized by the gguf
+    package); scale/offset tensors are folded in."""
     header, arrays = read_weights(path)
     dtypes = {t["name"]: t["dtype"] for t in header["tensors"]}
+    shapes = {t["name"]: t["shape"] for t in header["tensors"]}
     out = {}
     for name, array in arrays.items():
         if name.endswith((".scales", ".offsets")):
             continue
         dtype = dtypes[name]
-        if dtype == "bf16":
+        if is_block_dtype(dtype):
+            out[name] = quants.dequantize(array, dtype, shapes[name][-1])
+        elif dtype == "bf16":
             out[name] = bf16_bits_to_f32(array)
         elif dtype == "i8":
             scales = arrays[name + ".scales"]

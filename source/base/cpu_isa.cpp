@@ -61,6 +61,25 @@ bool isa_supported(CpuIsa isa) {
   return false;
 }
 
+// CPUID traps to the hypervisor on a VM (microseconds): asked once, on the first matmul.
+bool cpu_has_avx512_vnni() {
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return isa_supported(CpuIsa::kAvx512) && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0 &&
+           (ecx & (1u << 11)) != 0;
+  }();
+  return has;
+}
+
+bool cpu_has_avx_vnni() {
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return isa_supported(CpuIsa::kAvx2) && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0 &&
+           (eax & (1u << 4)) != 0;
+  }();
+  return has;
+}
+
 CpuIsa best_supported_isa() {
   CpuIsa best = CpuIsa::kGeneric;
   for (CpuIsa isa : kAllIsas)

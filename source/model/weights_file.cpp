@@ -9,6 +9,7 @@
 
 #include "infer/base/error.h"
 #include "infer/base/json_input.h"
+#include "infer/kernels/block_formats.h"
 
 namespace infer::model {
 
@@ -66,7 +67,15 @@ void validate_tensor(const TensorInfo& t, uint64_t data_start, uint64_t file_siz
     }
     numel *= static_cast<uint64_t>(d);
   }
-  const uint64_t expected_bytes = base::checked_mul(numel, base::dtype_size(t.dtype), where);
+  const base::DataTypeInfo& format = base::dtype_info(t.dtype);
+  if (format.block_elements > 1 && t.shape.back() % format.block_elements != 0) {
+    throw base::FormatError(where + ": " + format.name + " rows of " +
+                            std::to_string(t.shape.back()) + " values are not whole blocks of " +
+                            std::to_string(format.block_elements));
+  }
+  const uint64_t expected_bytes =
+      base::checked_mul(numel / static_cast<uint64_t>(format.block_elements),
+                        static_cast<uint64_t>(format.block_bytes), where);
   if (t.bytes != expected_bytes) {
     throw base::FormatError(where + ": " + std::to_string(t.bytes) + " bytes do not match shape " +
                             tensor::shape_str(t.shape) + " " + base::dtype_name(t.dtype) +
@@ -207,6 +216,18 @@ op::Weight WeightsFile::get_weight(const std::string& name,
                                    const tensor::Shape& expected_shape) const {
   op::Weight w;
   w.data = get(name, expected_shape);
+  if (base::is_block_format(w.dtype())) {
+    // A damaged scale would turn whole rows of logits into NaN far from its cause.
+    const int64_t blocks = w.data.numel() / base::dtype_info(w.dtype()).block_elements;
+    const int64_t bad = kernels::first_nonfinite_block(w.dtype(), w.data.raw_data(), blocks);
+    if (bad >= 0) {
+      const int64_t per_row = blocks / expected_shape[0];
+      throw base::FormatError(path() + ": tensor " + name + ": " + base::dtype_name(w.dtype()) +
+                              " block " + std::to_string(bad % per_row) + " of row " +
+                              std::to_string(bad / per_row) +
+                              " has an infinite or NaN scale; the file is damaged");
+    }
+  }
   if (w.dtype() != base::DataType::kI8) return w;
   w.group_size = tensors_.at(name).group_size;
   const tensor::Shape group_shape{expected_shape[0], expected_shape[1] / w.group_size};

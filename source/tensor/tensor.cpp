@@ -33,7 +33,7 @@ static void check_shape(const Shape& shape) {
 
 Tensor Tensor::empty(Shape shape, DataType dtype, DeviceType device) {
   check_shape(shape);
-  size_t bytes = static_cast<size_t>(numel_of(shape)) * base::dtype_size(dtype);
+  const size_t bytes = base::dtype_bytes(dtype, numel_of(shape));
   Tensor t;
   t.buffer_ = base::Buffer::allocate(bytes, device);
   t.shape_ = std::move(shape);
@@ -55,7 +55,7 @@ Tensor Tensor::zeros(Shape shape, DataType dtype, DeviceType device) {
 Tensor Tensor::view(std::shared_ptr<base::Buffer> buffer, size_t byte_offset, Shape shape,
                     DataType dtype) {
   check_shape(shape);
-  size_t bytes = static_cast<size_t>(numel_of(shape)) * base::dtype_size(dtype);
+  const size_t bytes = base::dtype_bytes(dtype, numel_of(shape));
   if (byte_offset > buffer->size() || bytes > buffer->size() - byte_offset) {
     throw base::Error("tensor view of " + shape_str(shape) + " " + base::dtype_name(dtype) +
                       " at offset " + std::to_string(byte_offset) +
@@ -112,8 +112,8 @@ Tensor Tensor::rows(int64_t begin, int64_t end) const {
       << "rows [" << begin << ", " << end << ") of " << shape_str(shape_);
   Shape s = shape_;
   s[0] = end - begin;
-  size_t row_bytes = static_cast<size_t>(numel_of(shape_) / std::max<int64_t>(shape_[0], 1)) *
-                     base::dtype_size(dtype_);
+  const size_t row_bytes =
+      base::dtype_bytes(dtype_, numel_of(shape_) / std::max<int64_t>(shape_[0], 1));
   return view(buffer_, offset_ + static_cast<size_t>(begin) * row_bytes, std::move(s), dtype_);
 }
 

@@ -22,11 +22,31 @@ TEST(DataType, SizesAndNamesRoundTrip) {
   EXPECT_EQ(base::dtype_size(DataType::kF32), 4u);
   EXPECT_EQ(base::dtype_size(DataType::kBF16), 2u);
   EXPECT_EQ(base::dtype_size(DataType::kI8), 1u);
-  for (DataType t :
-       {DataType::kF32, DataType::kF16, DataType::kBF16, DataType::kI8, DataType::kI32}) {
-    EXPECT_EQ(base::parse_dtype(base::dtype_name(t)), t);
+  size_t count = 0;
+  const base::DataTypeInfo* table = base::all_dtypes(&count);
+  ASSERT_EQ(count, 13u);
+  for (size_t i = 0; i < count; ++i) {
+    EXPECT_EQ(base::parse_dtype(table[i].name), table[i].type);
+    EXPECT_EQ(base::dtype_name(table[i].type), std::string(table[i].name));
   }
   EXPECT_THROW(base::parse_dtype("f64"), base::FormatError);
+}
+
+// Block formats are sized by whole blocks, never per element.
+TEST(DataType, BlockFormatsAreSizedByBlocks) {
+  EXPECT_TRUE(base::is_block_format(DataType::kQ4_K));
+  EXPECT_FALSE(base::is_block_format(DataType::kBF16));
+  EXPECT_EQ(base::dtype_bytes(DataType::kQ4_0, 64), 36u);
+  EXPECT_EQ(base::dtype_bytes(DataType::kQ6_K, 512), 420u);
+  EXPECT_EQ(base::dtype_bytes(DataType::kF16, 3), 6u);
+  EXPECT_THROW(base::dtype_bytes(DataType::kQ8_0, 48), base::FormatError);
+  EXPECT_THROW(base::dtype_size(DataType::kQ4_1), base::Error);
+  const Tensor t = Tensor::zeros({4, 512}, DataType::kQ5_K, DeviceType::kCPU);
+  EXPECT_EQ(t.bytes(), 4u * 2 * 176);
+  EXPECT_EQ(t.rows(1, 3).bytes(), 2u * 2 * 176);
+  EXPECT_EQ(static_cast<const uint8_t*>(t.rows(1, 3).raw_data()) -
+                static_cast<const uint8_t*>(t.raw_data()),
+            2 * 176);
 }
 
 TEST(Device, ParsesNamesAndRejectsOthers) {

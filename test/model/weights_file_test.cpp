@@ -254,6 +254,37 @@ TEST_F(WeightsFileTest, Int8ScalesAndOffsetsAreChecked) {
                              {q, "group_size dividing its last dimension, got 48"});
 }
 
+// A q4_0 export: a NaN or infinite block scale, bytes that are not whole blocks, rows that are
+// not whole blocks, and a group_size on a block format are refused with the tensor named.
+TEST_F(WeightsFileTest, DamagedBlocksAreRefused) {
+  const std::string q4_bin = test::exported_model_dir() + "/story-q4_0.bin";
+  INFER_SKIP_UNLESS_FILE(q4_bin);
+  original_ = test::read_file(q4_bin);
+  const std::string q = "layers.1.mlp.up.weight";
+  Parsed p = parse(original_);
+  const json& entry = tensor_entry(p.header, q);
+  ASSERT_EQ(entry["dtype"], "q4_0");
+  const size_t offset = entry["offset"].get<size_t>();
+  const size_t row_bytes = 128 / 32 * 18;
+  for (uint16_t bad : {uint16_t{0x7E00}, uint16_t{0x7C00}, uint16_t{0xFC00}}) {
+    Parsed damaged = p;
+    // The d of block 2 of row 5.
+    std::memcpy(&damaged.data[offset + 5 * row_bytes + 2 * 18], &bad, 2);
+    expect_refused(serialize(damaged, damaged.header.dump()),
+                   {q, "q4_0 block 2 of row 5 has an infinite or NaN scale"});
+  }
+  expect_header_edit_refused(
+      [&](json& h) { tensor_entry(h, q)["bytes"] = tensor_entry(h, q)["bytes"].get<int>() - 18; },
+      {q, "do not match shape", "q4_0"});
+  expect_header_edit_refused(
+      [&](json& h) {
+        tensor_entry(h, q)["shape"] = {256, 72};
+      },
+      {q, "q4_0 rows of 72 values are not whole blocks of 32"});
+  expect_header_edit_refused([&](json& h) { tensor_entry(h, q)["group_size"] = 32; },
+                             {q, "group_size is only meaningful for i8 tensors"});
+}
+
 TEST(WeightsFile, OnlyRegularFilesAreOpened) {
   // A FIFO used to block open() forever; a directory gave an OS error about reading.
   const std::string fifo = test::temp_path("model.fifo");

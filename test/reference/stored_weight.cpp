@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include <random>
+
+#include "infer/kernels/block_formats.h"
 #include "quantize.h"
 
 namespace infer::test::reference {
@@ -34,6 +37,46 @@ StoredWeight store(const std::vector<float>& w, int64_t rows, int64_t cols, Data
   }
   if (device != base::DeviceType::kCPU) s.weight = s.weight.to(device);
   return s;
+}
+
+namespace {
+
+// Byte offsets of the f16 scale and minimum fields inside one block of each format.
+std::vector<int> half_fields(DataType dtype) {
+  switch (dtype) {
+    case DataType::kQ4_1:
+    case DataType::kQ5_1:
+    case DataType::kQ4_K:
+    case DataType::kQ5_K:
+      return {0, 2};
+    case DataType::kQ6_K:
+      return {208};
+    default:
+      return {0};
+  }
+}
+
+}  // namespace
+
+StoredWeight random_blocks(DataType dtype, int64_t rows, int64_t cols, uint32_t seed,
+                           float max_scale) {
+  Tensor t = Tensor::empty({rows, cols}, dtype, base::DeviceType::kCPU);
+  auto* bytes = static_cast<uint8_t*>(t.raw_data());
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> byte(0, 255);
+  const size_t size = t.bytes();
+  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<uint8_t>(byte(rng));
+  std::uniform_real_distribution<float> scale(-max_scale, max_scale);
+  const base::DataTypeInfo& info = base::dtype_info(dtype);
+  for (size_t b = 0; b < t.bytes() / static_cast<size_t>(info.block_bytes); ++b) {
+    for (int offset : half_fields(dtype)) {
+      const uint16_t h = to_f16({scale(rng)})[0];
+      std::memcpy(bytes + b * info.block_bytes + offset, &h, sizeof(h));
+    }
+  }
+  std::vector<float> values(static_cast<size_t>(rows * cols));
+  kernels::dequantize_blocks(dtype, bytes, rows * cols, values.data());
+  return {op::Weight{t}, values};
 }
 
 }  // namespace infer::test::reference

@@ -21,4 +21,11 @@ struct StoredWeight {
 StoredWeight store(const std::vector<float>& w, int64_t rows, int64_t cols, base::DataType dtype,
                    base::DeviceType device, bool asymmetric = false, int64_t group = kStoredGroup);
 
+// A [rows, cols] weight in a GGUF block format (cols whole blocks) of random bytes whose f16
+// scales and minimums are random finite values within +-max_scale: every code pattern occurs.
+// `values` are the blocks dequantized (kernels::dequantize_blocks, checked against the gguf
+// package by the golden tests).
+StoredWeight random_blocks(base::DataType dtype, int64_t rows, int64_t cols, uint32_t seed,
+                           float max_scale = 0.01f);
+
 }  // namespace infer::test::reference

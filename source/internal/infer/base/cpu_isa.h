@@ -23,6 +23,13 @@ CpuIsa parse_isa(const std::string& name);
 bool isa_supported(CpuIsa isa);
 CpuIsa best_supported_isa();
 
+// The integer dot-product instructions the quantized-weight kernels use where the CPU has them:
+// VPDPBUSD in its EVEX form (AVX512_VNNI, with AVX512VL for 256-bit registers) and in its VEX
+// form (AVX-VNNI, on CPUs without AVX-512). Within an ISA level they are an extra, not a level of
+// their own: INFER_ISA=avx2 on a CPU with AVX512_VNNI runs the AVX2 integer kernels.
+bool cpu_has_avx512_vnni();
+bool cpu_has_avx_vnni();
+
 // The ISA in use: INFER_ISA when set, else the best supported. Throws InvalidArgument or
 // Unsupported (naming INFER_ISA) when the variable is malformed or names an ISA this CPU lacks.
 CpuIsa cpu_isa();

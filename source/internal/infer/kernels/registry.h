@@ -42,4 +42,4 @@ struct KernelRegistrar {
 #define INFER_KERNEL_CONCAT(a, b) INFER_KERNEL_CONCAT_(a, b)
 #define INFER_REGISTER_KERNEL(Op, device, dtype, fn)                                        \
   static const ::infer::kernels::KernelRegistrar<::infer::kernels::Op> INFER_KERNEL_CONCAT( \
-      infer_kernel_registrar_, __LINE__)(device, dtype, fn)
+      infer_kernel_registrar_, __COUNTER__)(device, dtype, fn)

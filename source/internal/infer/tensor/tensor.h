@@ -36,7 +36,7 @@ class Tensor {
   int64_t dim(int i) const;
   int ndim() const { return static_cast<int>(shape_.size()); }
   int64_t numel() const { return numel_of(shape_); }
-  size_t bytes() const { return static_cast<size_t>(numel()) * base::dtype_size(dtype_); }
+  size_t bytes() const { return base::dtype_bytes(dtype_, numel()); }
   base::DataType dtype() const { return dtype_; }
   base::DeviceType device() const { return buffer_ ? buffer_->device() : base::DeviceType::kCPU; }
 
