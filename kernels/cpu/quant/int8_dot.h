@@ -107,11 +107,11 @@ struct WeightGroup {
 };
 
 // acc (8 float lanes, one per sub-block) += the group's integer dot products with row i of x,
-// each times its d and x's dx; min_acc += the minimums times dx Σqx.
+// each times its d and x's dx, and the minimums times dx Σqx (one accumulator for both: the
+// batched tile keeps twice as many pairs in registers).
 template <bool kAllCodes, class F, class B, class I>
 INFER_INLINE void group_dot(const WeightGroup<F, B, I>& w, const int8_t* xq, const int8_t* xr,
-                            const float* dx, const float* sx, typename I::F8& acc,
-                            typename I::F8& min_acc) {
+                            const float* dx, const float* sx, typename I::F8& acc) {
   typename I::Sums sums[8];
 #pragma GCC unroll 8
   for (int s = 0; s < 8; ++s) {
@@ -128,7 +128,7 @@ INFER_INLINE void group_dot(const WeightGroup<F, B, I>& w, const int8_t* xq, con
     }
   }
   acc = I::fma(I::cvt(I::reduce8(sums)), I::mul(w.scales.d, I::load(dx)), acc);
-  if constexpr (!F::kSigned) min_acc = I::fma(w.scales.m, I::load(sx), min_acc);
+  if constexpr (!F::kSigned) acc = I::fma(w.scales.m, I::load(sx), acc);
 }
 
 // A tile of Mr rows of x by Nr weight rows: each group of a weight row is unpacked once for the
@@ -142,9 +142,9 @@ inline void block_tile(const uint8_t* w, int64_t row_bytes, const QuantizedRows&
                        float* out, int64_t ldo, bool may_overread) {
   const int64_t row_subs = x.k / kSub, full_groups = row_subs / 8;
   const int tail = static_cast<int>(row_subs % 8);
-  typename I::F8 acc[Mr][Nr], min_acc[Mr][Nr];
+  typename I::F8 acc[Mr][Nr];
   for (int i = 0; i < Mr; ++i)
-    for (int j = 0; j < Nr; ++j) acc[i][j] = min_acc[i][j] = I::zero();
+    for (int j = 0; j < Nr; ++j) acc[i][j] = I::zero();
   WeightGroup<F, B, I> group[Nr];
   const auto run = [&](int64_t g, int n, auto all_codes) {
     constexpr bool kAllCodes = decltype(all_codes)::value;
@@ -165,14 +165,14 @@ inline void block_tile(const uint8_t* w, int64_t row_bytes, const QuantizedRows&
       const float* dx = x.scales(x0 + i) + 8 * g;
 #pragma GCC unroll 4
       for (int j = 0; j < Nr; ++j)
-        group_dot<kAllCodes>(group[j], xq, xr, dx, dx + x.subs, acc[i][j], min_acc[i][j]);
+        group_dot<kAllCodes>(group[j], xq, xr, dx, dx + x.subs, acc[i][j]);
     }
   };
   for (int64_t g = 0; g < full_groups; ++g) run(g, 8, std::true_type{});
   if (tail > 0 && may_overread) run(full_groups, tail, std::true_type{});
   if (tail > 0 && !may_overread) run(full_groups, tail, std::false_type{});
   for (int i = 0; i < Mr; ++i)
-    for (int j = 0; j < Nr; ++j) out[i * ldo + j] = I::sum(acc[i][j]) + I::sum(min_acc[i][j]);
+    for (int j = 0; j < Nr; ++j) out[i * ldo + j] = I::sum(acc[i][j]);
 }
 
 // The tile for the largest mr <= Mr, nr <= Nr matching the runtime sizes.
