@@ -61,22 +61,25 @@ bool isa_supported(CpuIsa isa) {
   return false;
 }
 
+namespace {
+
+// Bit `bit` of register ecx (leaf 7, subleaf 0) or eax (leaf 7, subleaf 1) of CPUID.
+bool cpuid7_bit(unsigned subleaf, int bit) {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_count(7, subleaf, &eax, &ebx, &ecx, &edx) == 0) return false;
+  return ((subleaf == 0 ? ecx : eax) >> bit & 1u) != 0;
+}
+
+}  // namespace
+
 // CPUID traps to the hypervisor on a VM (microseconds): asked once, on the first matmul.
 bool cpu_has_avx512_vnni() {
-  static const bool has = [] {
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    return isa_supported(CpuIsa::kAvx512) && __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0 &&
-           (ecx & (1u << 11)) != 0;
-  }();
+  static const bool has = isa_supported(CpuIsa::kAvx512) && cpuid7_bit(0, 11);
   return has;
 }
 
 bool cpu_has_avx_vnni() {
-  static const bool has = [] {
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    return isa_supported(CpuIsa::kAvx2) && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0 &&
-           (eax & (1u << 4)) != 0;
-  }();
+  static const bool has = isa_supported(CpuIsa::kAvx2) && cpuid7_bit(1, 4);
   return has;
 }
 

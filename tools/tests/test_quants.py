@@ -10,18 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-TOOLS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, TOOLS)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import SMOLLM2, STORY, TOOLS, needs_story  # noqa: E402
 import infer_format  # noqa: E402
 import quants  # noqa: E402
-
-DATA = os.environ.get("INFER_TEST_DATA") or os.environ.get(
-    "INFER_DEFAULT_TEST_DATA", os.path.join(TOOLS, "..", "..", "shared"))
-STORY = os.path.join(DATA, "models", "story")
-needs_story = pytest.mark.skipif(not os.path.isfile(os.path.join(STORY, "config.json")),
-                                 reason=f"story model not found under {DATA} (set INFER_TEST_DATA)")
-SMOLLM2 = subprocess.run([sys.executable, os.path.join(TOOLS, "smollm2_gguf.py")], capture_output=True,
-                         text=True).stdout.strip()
 
 
 def values(rows: int, cols: int, seed: int = 0) -> np.ndarray:

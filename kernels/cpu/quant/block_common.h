@@ -88,6 +88,14 @@ inline void pack_halves(const uint8_t* first, int n, int stride, int offset, uin
   hi = h;
 }
 
+// The f16 at byte `offset` of each of blocks [0, n) from `first` as I's 8 lanes (zero past n).
+template <class I>
+inline typename I::F8 block_halves(const uint8_t* first, int n, int stride, int offset) {
+  uint64_t lo, hi;
+  pack_halves(first, n, stride, offset, lo, hi);
+  return I::halves(lo, hi);
+}
+
 // The 8 six-bit scales and the 8 minimums of a q4_k / q5_k block as bytes of two 64-bit words
 // (ggml's unpacking of get_scale_min_k4 done on whole words).
 inline void k4_scales_mins(const uint8_t* packed, uint64_t& scales, uint64_t& mins) {
@@ -106,6 +114,32 @@ inline void k4_scale_min(const uint8_t* packed, int j, int& scale, int& min) {
   } else {
     scale = (packed[j + 4] & 0x0F) | ((packed[j - 4] >> 6) << 4);
     min = (packed[j + 4] >> 4) | ((packed[j] >> 6) << 4);
+  }
+}
+
+// q4_k and q5_k: sub-block s of the block at b has d * sc[s] and minimum -(dmin * mn[s]).
+template <class I>
+inline void k4_group_scales(const uint8_t* b, GroupScales<I>& g) {
+  uint64_t scales, mins;
+  k4_scales_mins(b + 4, scales, mins);
+  g.d = I::mul(I::set1(half_at(b)), I::bytes_u8(scales));
+  g.m = I::mul(I::set1(-half_at(b + 2)), I::bytes_u8(mins));
+}
+
+// q4_k and q5_k dequantized: the low nibbles at `qs` (sub-blocks 2 c and 2 c + 1 in the low and
+// high nibbles of bytes 32 c ...), the fifth bits at `qh` (bit s of byte i), or none.
+inline void k4_dequantize(const uint8_t* b, const uint8_t* qs, const uint8_t* qh, float* out) {
+  const float d = half_at(b), dmin = half_at(b + 2);
+  for (int s = 0; s < 8; ++s) {
+    int sc, mn;
+    k4_scale_min(b + 4, s, sc, mn);
+    const float scale = d * static_cast<float>(sc), min = dmin * static_cast<float>(mn);
+    const uint8_t* q = qs + 32 * (s / 2);
+    const int shift = 4 * (s % 2);
+    for (int i = 0; i < 32; ++i) {
+      const int code = ((q[i] >> shift) & 0x0F) | (qh ? ((qh[i] >> s) & 1) << 4 : 0);
+      out[32 * s + i] = scale * static_cast<float>(code) - min;
+    }
   }
 }
 

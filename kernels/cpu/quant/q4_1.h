@@ -20,11 +20,8 @@ struct Q4_1 {
   static bool finite(const uint8_t* b) { return finite_half_at(b) && finite_half_at(b + 2); }
   template <class I>
   static void group_scales(const uint8_t* first, int n, GroupScales<I>& g) {
-    uint64_t lo, hi;
-    pack_halves(first, n, kBytes, 0, lo, hi);
-    g.d = I::halves(lo, hi);
-    pack_halves(first, n, kBytes, 2, lo, hi);
-    g.m = I::halves(lo, hi);
+    g.d = block_halves<I>(first, n, kBytes, 0);
+    g.m = block_halves<I>(first, n, kBytes, 2);
   }
   template <class B>
   static typename B::V codes(const uint8_t* b, int) {

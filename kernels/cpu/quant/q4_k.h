@@ -12,26 +12,11 @@ struct Q4_K {
   static constexpr int kBlock = 256, kBytes = 144, kSubs = 8;
   static constexpr bool kSigned = false, kHalfScales = false;
 
-  static void dequantize(const uint8_t* b, float* out) {
-    const float d = half_at(b), dmin = half_at(b + 2);
-    const uint8_t* qs = b + 16;
-    for (int s = 0; s < 8; ++s) {
-      int sc, mn;
-      k4_scale_min(b + 4, s, sc, mn);
-      const float scale = d * static_cast<float>(sc), min = dmin * static_cast<float>(mn);
-      const uint8_t* q = qs + 32 * (s / 2);
-      const int shift = 4 * (s % 2);
-      for (int i = 0; i < 32; ++i)
-        out[32 * s + i] = scale * static_cast<float>((q[i] >> shift) & 0x0F) - min;
-    }
-  }
+  static void dequantize(const uint8_t* b, float* out) { k4_dequantize(b, b + 16, nullptr, out); }
   static bool finite(const uint8_t* b) { return finite_half_at(b) && finite_half_at(b + 2); }
   template <class I>
   static void group_scales(const uint8_t* b, int, GroupScales<I>& g) {
-    uint64_t scales, mins;
-    k4_scales_mins(b + 4, scales, mins);
-    g.d = I::mul(I::set1(half_at(b)), I::bytes_u8(scales));
-    g.m = I::mul(I::set1(-half_at(b + 2)), I::bytes_u8(mins));
+    k4_group_scales<I>(b, g);
   }
   template <class B>
   static typename B::V codes(const uint8_t* b, int s) {

@@ -11,29 +11,11 @@ struct Q5_K {
   static constexpr int kBlock = 256, kBytes = 176, kSubs = 8;
   static constexpr bool kSigned = false, kHalfScales = false;
 
-  static void dequantize(const uint8_t* b, float* out) {
-    const float d = half_at(b), dmin = half_at(b + 2);
-    const uint8_t* qh = b + 16;
-    const uint8_t* qs = b + 48;
-    for (int s = 0; s < 8; ++s) {
-      int sc, mn;
-      k4_scale_min(b + 4, s, sc, mn);
-      const float scale = d * static_cast<float>(sc), min = dmin * static_cast<float>(mn);
-      const uint8_t* q = qs + 32 * (s / 2);
-      const int shift = 4 * (s % 2);
-      for (int i = 0; i < 32; ++i) {
-        const int code = ((q[i] >> shift) & 0x0F) | (((qh[i] >> s) & 1) << 4);
-        out[32 * s + i] = scale * static_cast<float>(code) - min;
-      }
-    }
-  }
+  static void dequantize(const uint8_t* b, float* out) { k4_dequantize(b, b + 48, b + 16, out); }
   static bool finite(const uint8_t* b) { return finite_half_at(b) && finite_half_at(b + 2); }
   template <class I>
   static void group_scales(const uint8_t* b, int, GroupScales<I>& g) {
-    uint64_t scales, mins;
-    k4_scales_mins(b + 4, scales, mins);
-    g.d = I::mul(I::set1(half_at(b)), I::bytes_u8(scales));
-    g.m = I::mul(I::set1(-half_at(b + 2)), I::bytes_u8(mins));
+    k4_group_scales<I>(b, g);
   }
   template <class B>
   static typename B::V codes(const uint8_t* b, int s) {
