@@ -6,6 +6,8 @@
 // rounding separates them. Every row of a batched
 // product equals the row alone, bit for bit.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "../reference/stored_weight.h"
+#include "infer/base/buffer.h"
 #include "infer/base/cpu_isa.h"
 #include "infer/kernels/block_formats.h"
 #include "infer/op/matmul.h"
@@ -193,6 +196,46 @@ TEST(BlockKernels, FusedGroupEqualsSeparateProducts) {
       for (int i = 0; i < 3; ++i) {
         EXPECT_EQ(fused[i].to_vector<float>(), alone[i].to_vector<float>())
             << base::dtype_name(dtype) << " member " << i << " on " << base::isa_name(isa);
+      }
+    }
+  });
+}
+
+// A weight whose last byte ends a page followed by an inaccessible one: no kernel may read past
+// the matrix, whatever the row length (here 1 or 3 blocks: the partial last group of a row is
+// read whole only where later rows hold it) and the number of rows of x.
+TEST(BlockKernels, NothingIsReadPastTheLastRow) {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  for_each_isa([&](base::CpuIsa isa) {
+    for (DataType dtype : {DataType::kQ4_0, DataType::kQ8_0, DataType::kQ5_1}) {
+      for (int64_t k : {32, 96}) {
+        const int64_t n = 5;
+        const auto stored = reference::random_blocks(dtype, n, k, 4);
+        const size_t bytes = stored.weight.data.bytes();
+        const size_t mapped = (bytes + page - 1) / page * page + page;
+        void* region =
+            mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ASSERT_NE(region, MAP_FAILED);
+        uint8_t* guard = static_cast<uint8_t*>(region) + mapped - page;
+        ASSERT_EQ(mprotect(guard, page, PROT_NONE), 0);
+        std::memcpy(guard - bytes, stored.weight.data.raw_data(), bytes);
+        {
+          const Tensor at_the_edge =
+              Tensor::view(base::Buffer::view(guard - bytes, bytes, DeviceType::kCPU, nullptr), 0,
+                           {n, k}, dtype);
+          const op::Matmul layer(op::Weight{at_the_edge});
+          for (int64_t m : {1, 3, 8}) {
+            const std::vector<float> x = random_vec(static_cast<size_t>(m * k), 9);
+            Tensor out = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
+            layer.forward({}, Tensor::from_vector(x, {m, k}), out);
+            Tensor want = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
+            op::Matmul(stored.weight).forward({}, Tensor::from_vector(x, {m, k}), want);
+            EXPECT_EQ(out.to_vector<float>(), want.to_vector<float>())
+                << base::dtype_name(dtype) << " k=" << k << " m=" << m << " on "
+                << base::isa_name(isa);
+          }
+        }
+        munmap(region, mapped);
       }
     }
   });

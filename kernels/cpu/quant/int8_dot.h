@@ -135,13 +135,15 @@ INFER_INLINE void group_dot(const WeightGroup<F, B, I>& w, const int8_t* xq, con
 // Mr rows of x. Every (x row, weight row) pair goes through the same group_dot sequence whatever
 // the tile, hence the same float.
 //
-// `may_overread`: the tile's rows are not the last of the matrix, so a partial last group may
-// read whole groups of codes (WeightGroup::load).
+// `end`: the end of the matrix. A partial last group reads whole groups of codes
+// (WeightGroup::load) where the rows after the tile's last one still hold them.
 template <class F, class B, class I, int Mr, int Nr>
 inline void block_tile(const uint8_t* w, int64_t row_bytes, const QuantizedRows& x, int64_t x0,
-                       float* out, int64_t ldo, bool may_overread) {
+                       float* out, int64_t ldo, const uint8_t* end) {
   const int64_t row_subs = x.k / kSub, full_groups = row_subs / 8;
   const int tail = static_cast<int>(row_subs % 8);
+  const bool may_overread =
+      tail > 0 && (end - (w + Nr * row_bytes)) >= (8 - tail) * F::kBytes / F::kSubs;
   typename I::F8 acc[Mr][Nr];
   for (int i = 0; i < Mr; ++i)
     for (int j = 0; j < Nr; ++j) acc[i][j] = I::zero();
@@ -179,15 +181,13 @@ inline void block_tile(const uint8_t* w, int64_t row_bytes, const QuantizedRows&
 template <class F, class B, class I, int Mr, int Nr>
 inline void block_tile_upto(int mr, int nr, const uint8_t* w, int64_t row_bytes,
                             const QuantizedRows& x, int64_t x0, float* out, int64_t ldo,
-                            bool may_overread) {
+                            const uint8_t* end) {
   if constexpr (Mr > 0 && Nr > 0) {
     if (mr == Mr && nr == Nr)
-      return block_tile<F, B, I, Mr, Nr>(w, row_bytes, x, x0, out, ldo, may_overread);
+      return block_tile<F, B, I, Mr, Nr>(w, row_bytes, x, x0, out, ldo, end);
     if (nr < Nr)
-      return block_tile_upto<F, B, I, Mr, Nr - 1>(mr, nr, w, row_bytes, x, x0, out, ldo,
-                                                  may_overread);
-    return block_tile_upto<F, B, I, Mr - 1, Nr>(mr, nr, w, row_bytes, x, x0, out, ldo,
-                                                may_overread);
+      return block_tile_upto<F, B, I, Mr, Nr - 1>(mr, nr, w, row_bytes, x, x0, out, ldo, end);
+    return block_tile_upto<F, B, I, Mr - 1, Nr>(mr, nr, w, row_bytes, x, x0, out, ldo, end);
   }
 }
 
@@ -196,17 +196,18 @@ inline void block_tile_upto(int mr, int nr, const uint8_t* w, int64_t row_bytes,
 template <class F, class B, class I>
 void block_rows(const uint8_t* w, int64_t row_bytes, int64_t rows, const QuantizedRows& x,
                 int64_t m, float* out, int64_t ldo, int64_t begin, int64_t end) {
+  const uint8_t* w_end = w + rows * row_bytes;
   if (m == 1) {
     for (int64_t r = begin; r < end; ++r)
-      block_tile<F, B, I, 1, 1>(w + r * row_bytes, row_bytes, x, 0, out + r, ldo, r + 1 < rows);
+      block_tile<F, B, I, 1, 1>(w + r * row_bytes, row_bytes, x, 0, out + r, ldo, w_end);
     return;
   }
   for (int64_t i = 0; i < m; i += I::kTileRows) {
     const int mr = static_cast<int>(std::min<int64_t>(I::kTileRows, m - i));
     for (int64_t r = begin; r < end; r += I::kTileCols) {
       const int nr = static_cast<int>(std::min<int64_t>(I::kTileCols, end - r));
-      block_tile_upto<F, B, I, I::kTileRows, I::kTileCols>(
-          mr, nr, w + r * row_bytes, row_bytes, x, i, out + i * ldo + r, ldo, r + nr < rows);
+      block_tile_upto<F, B, I, I::kTileRows, I::kTileCols>(mr, nr, w + r * row_bytes, row_bytes, x,
+                                                           i, out + i * ldo + r, ldo, w_end);
     }
   }
 }
