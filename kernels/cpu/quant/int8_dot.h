@@ -177,20 +177,6 @@ inline void block_tile(const uint8_t* w, int64_t row_bytes, const QuantizedRows&
     for (int j = 0; j < Nr; ++j) out[i * ldo + j] = I::sum(acc[i][j]);
 }
 
-// The tile for the largest mr <= Mr, nr <= Nr matching the runtime sizes.
-template <class F, class B, class I, int Mr, int Nr>
-inline void block_tile_upto(int mr, int nr, const uint8_t* w, int64_t row_bytes,
-                            const QuantizedRows& x, int64_t x0, float* out, int64_t ldo,
-                            const uint8_t* end) {
-  if constexpr (Mr > 0 && Nr > 0) {
-    if (mr == Mr && nr == Nr)
-      return block_tile<F, B, I, Mr, Nr>(w, row_bytes, x, x0, out, ldo, end);
-    if (nr < Nr)
-      return block_tile_upto<F, B, I, Mr, Nr - 1>(mr, nr, w, row_bytes, x, x0, out, ldo, end);
-    return block_tile_upto<F, B, I, Mr - 1, Nr>(mr, nr, w, row_bytes, x, x0, out, ldo, end);
-  }
-}
-
 // BlockRowsFn for format F: one row of x (decode) one weight row at a time, each thread reading a
 // single sequential stream; more rows of x in tiles of I::kTileRows x I::kTileCols.
 template <class F, class B, class I>
@@ -202,12 +188,29 @@ void block_rows(const uint8_t* w, int64_t row_bytes, int64_t rows, const Quantiz
       block_tile<F, B, I, 1, 1>(w + r * row_bytes, row_bytes, x, 0, out + r, ldo, w_end);
     return;
   }
-  for (int64_t i = 0; i < m; i += I::kTileRows) {
-    const int mr = static_cast<int>(std::min<int64_t>(I::kTileRows, m - i));
-    for (int64_t r = begin; r < end; r += I::kTileCols) {
-      const int nr = static_cast<int>(std::min<int64_t>(I::kTileCols, end - r));
-      block_tile_upto<F, B, I, I::kTileRows, I::kTileCols>(mr, nr, w + r * row_bytes, row_bytes, x,
-                                                           i, out + i * ldo + r, ldo, w_end);
+  // Whole tiles, then the rows of x left over one at a time, then the weight rows left over:
+  // four tile shapes in all, whatever m and the span (each shape is compiled for 8 formats).
+  constexpr int Mr = I::kTileRows, Nr = I::kTileCols;
+  const int64_t full_end = begin + (end - begin) / Nr * Nr;
+  for (int64_t i = 0; i < m; i += Mr) {
+    const bool whole = i + Mr <= m;
+    for (int64_t r = begin; r < full_end; r += Nr) {
+      const uint8_t* rows_at = w + r * row_bytes;
+      if (whole) {
+        block_tile<F, B, I, Mr, Nr>(rows_at, row_bytes, x, i, out + i * ldo + r, ldo, w_end);
+      } else {
+        for (int64_t i1 = i; i1 < m; ++i1)
+          block_tile<F, B, I, 1, Nr>(rows_at, row_bytes, x, i1, out + i1 * ldo + r, ldo, w_end);
+      }
+    }
+    for (int64_t r = full_end; r < end; ++r) {
+      const uint8_t* row_at = w + r * row_bytes;
+      if (whole) {
+        block_tile<F, B, I, Mr, 1>(row_at, row_bytes, x, i, out + i * ldo + r, ldo, w_end);
+      } else {
+        for (int64_t i1 = i; i1 < m; ++i1)
+          block_tile<F, B, I, 1, 1>(row_at, row_bytes, x, i1, out + i1 * ldo + r, ldo, w_end);
+      }
     }
   }
 }
