@@ -1,5 +1,6 @@
 // The block-format kernels with AVX512_VNNI's VPDPBUSD on 256-bit registers (AVX512VL), which
-// sums 32 byte products per instruction without AVX2's int16 step. Run only on CPUs with AVX-512 and AVX512_VNNI.
+// sums 32 byte products per instruction without AVX2's int16 step. Run only on CPUs with AVX-512
+// and AVX512_VNNI.
 #include "quant/bytes_avx2.h"
 #include "quant/int8_dot.h"
 #include "quant_kernels.h"
@@ -9,6 +10,7 @@ namespace infer::kernels::cpu {
 namespace {
 
 struct Vpdpbusd {
+  static constexpr bool kWideUnsigned = true;
   static __m256i dot(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_epi32(acc, u, s); }
 };
 

@@ -9,6 +9,7 @@ namespace infer::kernels::cpu {
 namespace {
 
 struct VexVpdpbusd {
+  static constexpr bool kWideUnsigned = true;
   static __m256i dot(__m256i acc, __m256i u, __m256i s) {
     return _mm256_dpbusd_avx_epi32(acc, u, s);
   }

@@ -21,8 +21,9 @@ const quant::BlockKernels& block_kernels_for(base::CpuIsa isa, const char** name
 
 // Each row of x [m, k] quantized to int8 per 32 values into `subs` sub-blocks (k / 32 rounded up
 // to a multiple of 8, the rest zero): q [m, 2, 32 subs] (codes and residual codes), meta
-// [m, 2, subs] (QuantizedRows).
-void quantize_rows(const float* x, int64_t m, int64_t k, int64_t subs, int8_t* q, float* meta);
+// [m, 2, subs], sums [m, subs] (QuantizedRows).
+void quantize_rows(const float* x, int64_t m, int64_t k, int64_t subs, int8_t* q, float* meta,
+                   int32_t* sums);
 
 // out[m, n] = x[m, k] · w[n, k]ᵀ for a block-format weight, on the current thread pool.
 void block_matmul(base::DataType dtype, const WeightRef& w, const float* x, int64_t m, int64_t n,

@@ -36,8 +36,9 @@ const quant::BlockKernels& block_kernels_for(base::CpuIsa isa, const char** name
   return named(generic_block_kernels(), "generic");
 }
 
-void quantize_rows(const float* x, int64_t m, int64_t k, int64_t subs, int8_t* q, float* meta) {
-  block_kernels_for(base::cpu_isa()).quantize(x, m, k, subs, q, meta);
+void quantize_rows(const float* x, int64_t m, int64_t k, int64_t subs, int8_t* q, float* meta,
+                   int32_t* sums) {
+  block_kernels_for(base::cpu_isa()).quantize(x, m, k, subs, q, meta, sums);
 }
 
 namespace {
@@ -47,12 +48,14 @@ namespace {
 quant::QuantizedRows quantized(const float* x, int64_t m, int64_t k) {
   static thread_local std::vector<int8_t> q;
   static thread_local std::vector<float> meta;
+  static thread_local std::vector<int32_t> sums;
   const int64_t subs = (k / quant::kSub + 7) / 8 * 8;
   if (q.size() < static_cast<size_t>(2 * m * subs * quant::kSub))
     q.resize(2 * m * subs * quant::kSub);
   if (meta.size() < static_cast<size_t>(m * subs * 2)) meta.resize(m * subs * 2);
-  quantize_rows(x, m, k, subs, q.data(), meta.data());
-  return {q.data(), meta.data(), k, subs};
+  if (sums.size() < static_cast<size_t>(m * subs)) sums.resize(m * subs);
+  quantize_rows(x, m, k, subs, q.data(), meta.data(), sums.data());
+  return {q.data(), meta.data(), sums.data(), k, subs};
 }
 
 quant::BlockRowsFn rows_kernel(base::DataType dtype) {

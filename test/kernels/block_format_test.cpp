@@ -153,21 +153,25 @@ TEST(BlockKernels, EveryRowOfABatchEqualsTheRowAlone) {
   const int64_t n = 37;  // not a multiple of any tile
   for_each_isa([&](base::CpuIsa isa) {
     for (DataType dtype : kFormats) {
-      const int64_t k = 2 * base::dtype_info(dtype).block_elements;
-      const op::Matmul layer(reference::random_blocks(dtype, n, k, 5).weight);
-      for (int64_t m : {2, 5, 9}) {
-        const std::vector<float> x = random_vec(static_cast<size_t>(m * k), 6);
-        Tensor all = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
-        layer.forward({}, Tensor::from_vector(x, {m, k}), all);
-        const std::vector<float> together = all.to_vector<float>();
-        for (int64_t i = 0; i < m; ++i) {
-          const std::vector<float> row(x.begin() + i * k, x.begin() + (i + 1) * k);
-          Tensor one = Tensor::zeros({1, n}, DataType::kF32, DeviceType::kCPU);
-          layer.forward({}, Tensor::from_vector(row, {1, k}), one);
-          const std::vector<float> alone = one.to_vector<float>();
-          ASSERT_EQ(std::memcmp(alone.data(), together.data() + i * n, n * sizeof(float)), 0)
-              << base::dtype_name(dtype) << " m=" << m << " row " << i << " on "
-              << base::isa_name(isa);
+      // Two blocks: one group, partial for the 32-value formats; 1120 / 1280 values: whole
+      // groups then a partial one, or five K blocks.
+      const int64_t block = base::dtype_info(dtype).block_elements;
+      for (int64_t k : {2 * block, block == 32 ? int64_t{1120} : int64_t{1280}}) {
+        const op::Matmul layer(reference::random_blocks(dtype, n, k, 5).weight);
+        for (int64_t m : {2, 5, 9}) {
+          const std::vector<float> x = random_vec(static_cast<size_t>(m * k), 6);
+          Tensor all = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
+          layer.forward({}, Tensor::from_vector(x, {m, k}), all);
+          const std::vector<float> together = all.to_vector<float>();
+          for (int64_t i = 0; i < m; ++i) {
+            const std::vector<float> row(x.begin() + i * k, x.begin() + (i + 1) * k);
+            Tensor one = Tensor::zeros({1, n}, DataType::kF32, DeviceType::kCPU);
+            layer.forward({}, Tensor::from_vector(row, {1, k}), one);
+            const std::vector<float> alone = one.to_vector<float>();
+            ASSERT_EQ(std::memcmp(alone.data(), together.data() + i * n, n * sizeof(float)), 0)
+                << base::dtype_name(dtype) << " k=" << k << " m=" << m << " row " << i << " on "
+                << base::isa_name(isa);
+          }
         }
       }
     }
@@ -209,7 +213,7 @@ TEST(BlockKernels, NothingIsReadPastTheLastRow) {
   for_each_isa([&](base::CpuIsa isa) {
     for (DataType dtype : {DataType::kQ4_0, DataType::kQ8_0, DataType::kQ5_1}) {
       for (int64_t k : {32, 96}) {
-        const int64_t n = 5;
+        const int64_t n = 13;  // 8 rows packed for many rows of x, 5 in tiles
         const auto stored = reference::random_blocks(dtype, n, k, 4);
         const size_t bytes = stored.weight.data.bytes();
         const size_t mapped = (bytes + page - 1) / page * page + page;

@@ -104,19 +104,62 @@ struct Avx2Int8 {
     return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<int64_t>(b))));
   }
   static F8 load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, F8 a) { _mm256_storeu_ps(p, a); }
   static F8 mul(F8 a, F8 b) { return _mm256_mul_ps(a, b); }
   static F8 fma(F8 a, F8 b, F8 c) { return _mm256_fmadd_ps(a, b, c); }
   static F8 cvt(__m256i a) { return _mm256_cvtepi32_ps(a); }
+  // ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)): tree8 adds in this order too.
   static float sum(F8 a) {
     const __m128 half = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
     const __m128 pairs = _mm_add_ps(half, _mm_movehl_ps(half, half));
     return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)));
+  }
+
+  // The packed tiles of the batched product (int8_dot.h, packed_tile), whose lanes are 8 weight
+  // rows. kWideUnsigned: Dot takes unsigned bytes up to 255 (VPDPBUSD; maddubs would saturate).
+  static constexpr bool kPacked = true, kWideUnsigned = Dot::kWideUnsigned;
+  // acc + each lane's 4 unsigned codes times the same 4 activation codes at x4.
+  static Sums dot_x4(Sums acc, __m256i codes, const int8_t* x4) {
+    int32_t word;
+    std::memcpy(&word, x4, 4);
+    return Dot::dot(acc, codes, _mm256_set1_epi32(word));
+  }
+  static Sums combine(Sums coarse, Sums fine, int32_t offset) {
+    return _mm256_sub_epi32(_mm256_add_epi32(_mm256_slli_epi32(coarse, 7), fine),
+                            _mm256_set1_epi32(offset));
+  }
+  // Signed codes as unsigned bytes: q + 128.
+  static __m256i offset128(__m256i q) { return _mm256_xor_si256(q, _mm256_set1_epi8(-128)); }
+  // v[i] lane j <- v[j] lane i (32-bit lanes).
+  static void transpose8(__m256i* v) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
+      t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+      u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+      u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+      u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int i = 0; i < 4; ++i) {
+      v[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
+      v[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
+    }
+  }
+  static void transpose8(F8* v) { transpose8(reinterpret_cast<__m256i*>(v)); }
+  // Lane j: sum(a[0..8) lane j) in sum's order.
+  static F8 tree8(const F8* a) {
+    return _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a[0], a[4]), _mm256_add_ps(a[2], a[6])),
+                         _mm256_add_ps(_mm256_add_ps(a[1], a[5]), _mm256_add_ps(a[3], a[7])));
   }
 };
 
 // AVX2 without VNNI: u8 x s8 pairs into int16 (no saturation: codes are at most 128 in
 // magnitude and activations 127, 2 x 128 x 127 < 32768), then pairs of those into int32.
 struct MaddubsDot {
+  static constexpr bool kWideUnsigned = false;
   static __m256i dot(__m256i acc, __m256i u, __m256i s) {
     return _mm256_add_epi32(acc,
                             _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));

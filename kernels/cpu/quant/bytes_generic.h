@@ -80,6 +80,7 @@ struct GenericDot {
     float v[8];
   };
   static constexpr int kTileRows = 2, kTileCols = 2;
+  static constexpr bool kPacked = false, kWideUnsigned = false;
   static Sums zero_sums() { return {0, 0}; }
   // 128 q·xq + q·xr per half, q unsigned (dot2_u) or signed (dot2_s).
   template <class Code>

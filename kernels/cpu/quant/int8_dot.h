@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "formats.h"
 
@@ -40,15 +41,17 @@ namespace infer::kernels::cpu::quant {
 // m rows of k activations quantized per sub-block of 32, each row padded with zero sub-blocks to
 // a multiple of 8 (`subs` per row): codes q and residual codes q2 [m, 2, 32 subs] and, per row,
 // two arrays of `subs` floats: dx / 128 (the scale of the combined code 128 q + q2) and
-// dx / 128 Σ(128 q + q2).
+// dx / 128 Σ(128 q + q2); and the integer Σ(128 q + q2) of each sub-block [m, subs].
 struct QuantizedRows {
   const int8_t* q;
   const float* meta;
+  const int32_t* sums;
   int64_t k, subs;
   // Codes of row i: the coarse ones, then the residual ones (x = dx (q + q2 / kResidualScale)).
   const int8_t* codes(int64_t row) const { return q + row * 2 * subs * kSub; }
   const int8_t* residual_codes(int64_t row) const { return codes(row) + subs * kSub; }
   const float* scales(int64_t row) const { return meta + row * 2 * subs; }
+  const int32_t* code_sums(int64_t row) const { return sums + row * subs; }
 };
 
 // out[i * ldo + r] = x_i · w_r for every row i < m of x and weight rows r in [begin, end); the
@@ -59,7 +62,7 @@ using BlockRowsFn = void (*)(const uint8_t* w, int64_t row_bytes, int64_t rows,
 
 // Each row of x [m, k] quantized into `subs` sub-blocks (QuantizedRows).
 using QuantizeFn = void (*)(const float* x, int64_t m, int64_t k, int64_t subs, int8_t* q,
-                            float* meta);
+                            float* meta, int32_t* sums);
 
 // One instruction set's block kernels, indexed by block_format_index(), and its quantizer.
 struct BlockKernels {
@@ -177,6 +180,104 @@ inline void block_tile(const uint8_t* w, int64_t row_bytes, const QuantizedRows&
     for (int j = 0; j < Nr; ++j) out[i * ldo + j] = I::sum(acc[i][j]);
 }
 
+// The batched product of many rows of x (prefill) on weight rows packed 8 at a time, so that the
+// 8 lanes of a vector are 8 weight rows and every integer dot product sums into them directly:
+// no horizontal reduction per (x row, weight row, group) as in block_tile. Each lane still goes
+// through the GEMV's float operations in the GEMV's order — acc_s = fma(isum, d dx, acc_s), then
+// fma(m, sx, acc_s), for s = sub-block mod 8, then I::tree8, I::sum's order — and the integer
+// sums are exact in any order, so every result equals block_tile's bit for bit (batch
+// invariance).
+//
+// One packed sub-block of 8 weight rows: codes[q] holds codes 4q..4q+3 of each row as unsigned
+// bytes (signed formats offset by 128, taken back out with x's code sums), then d and m of each.
+template <class I>
+struct PackedSub {
+  typename I::Sums codes[8];
+  typename I::F8 d, m;
+};
+
+// Sub-blocks [8 g, 8 g + 8) of weight rows w[0..8) packed, entry s of the group at packed[s].
+template <class F, class B, class I>
+INFER_INLINE void pack_group(const uint8_t* w, int64_t row_bytes, int64_t g, int n,
+                             PackedSub<I>* packed, int64_t stride) {
+  WeightGroup<F, B, I> rows[8];
+  for (int j = 0; j < 8; ++j) rows[j].template load<false>(w + j * row_bytes, g, n);
+  typename I::F8 d[8], m[8];
+  for (int j = 0; j < 8; ++j) {
+    d[j] = rows[j].scales.d;
+    m[j] = F::kSigned ? I::zero() : rows[j].scales.m;
+  }
+  I::transpose8(d);
+  I::transpose8(m);
+  for (int s = 0; s < 8; ++s) {
+    PackedSub<I>& out = packed[s * stride];
+    for (int j = 0; j < 8; ++j) out.codes[j] = rows[j].codes[s];
+    I::transpose8(out.codes);
+    if constexpr (F::kSigned) {
+      for (int q = 0; q < 8; ++q) out.codes[q] = I::offset128(out.codes[q]);
+    }
+    out.d = d[s];
+    out.m = m[s];
+  }
+}
+
+// out[i][r0 + j] for rows i in [x0, x0 + Mr) of x and the 8 packed weight rows. `packed` holds
+// groups x 8 entries, entry s * groups + g for sub-block 8 g + s.
+template <class F, class I, int Mr>
+INFER_INLINE void packed_tile(const PackedSub<I>* packed, int64_t groups, const QuantizedRows& x,
+                              int64_t x0, float* out, int64_t ldo) {
+  typename I::F8 lanes[Mr][8];
+  for (int s = 0; s < 8; ++s) {
+    typename I::F8 acc[Mr];
+    for (int i = 0; i < Mr; ++i) acc[i] = I::zero();
+    for (int64_t g = 0; g < groups; ++g) {
+      const PackedSub<I>& w = packed[s * groups + g];
+      const int64_t t = 8 * g + s;
+#pragma GCC unroll 4
+      for (int i = 0; i < Mr; ++i) {
+        const int8_t* xq = x.codes(x0 + i) + t * kSub;
+        const int8_t* xr = x.residual_codes(x0 + i) + t * kSub;
+        typename I::Sums coarse = I::zero_sums(), fine = I::zero_sums();
+#pragma GCC unroll 8
+        for (int q = 0; q < 8; ++q) {
+          coarse = I::dot_x4(coarse, w.codes[q], xq + 4 * q);
+          fine = I::dot_x4(fine, w.codes[q], xr + 4 * q);
+        }
+        // 128 q·xq + q·xr, less the offset's 128 Σ(128 xq + xr) for signed codes.
+        const int32_t offset = F::kSigned ? 128 * x.code_sums(x0 + i)[t] : 0;
+        const typename I::Sums sums = I::combine(coarse, fine, offset);
+        const float* dx = x.scales(x0 + i);
+        acc[i] = I::fma(I::cvt(sums), I::mul(w.d, I::set1(dx[t])), acc[i]);
+        if constexpr (!F::kSigned) acc[i] = I::fma(w.m, I::set1(dx[x.subs + t]), acc[i]);
+      }
+    }
+    for (int i = 0; i < Mr; ++i) lanes[i][s] = acc[i];
+  }
+  for (int i = 0; i < Mr; ++i) I::store(out + (x0 + i) * ldo, I::tree8(lanes[i]));
+}
+
+// Weight rows [begin, begin + 8 * blocks) for all m rows of x through packed tiles.
+template <class F, class B, class I>
+void packed_rows(const uint8_t* w, int64_t row_bytes, const QuantizedRows& x, int64_t m, float* out,
+                 int64_t ldo, int64_t begin, int64_t blocks) {
+  const int64_t row_subs = x.k / kSub, groups = (row_subs + 7) / 8;
+  static thread_local std::vector<PackedSub<I>> packed;
+  if (packed.size() < static_cast<size_t>(8 * groups)) packed.resize(8 * groups);
+  for (int64_t b = 0; b < blocks; ++b) {
+    const int64_t r = begin + 8 * b;
+    for (int64_t g = 0; g < groups; ++g) {
+      const int n = static_cast<int>(std::min<int64_t>(8, row_subs - 8 * g));
+      pack_group<F, B, I>(w + r * row_bytes, row_bytes, g, n, packed.data() + g, groups);
+    }
+    int64_t i = 0;
+    for (; i + 4 <= m; i += 4) packed_tile<F, I, 4>(packed.data(), groups, x, i, out + r, ldo);
+    for (; i < m; ++i) packed_tile<F, I, 1>(packed.data(), groups, x, i, out + r, ldo);
+  }
+}
+
+// Rows of x from which packing 8 weight rows pays for itself.
+constexpr int64_t kPackedMinRows = 4;
+
 // BlockRowsFn for format F: one row of x (decode) one weight row at a time, each thread reading a
 // single sequential stream; more rows of x in tiles of I::kTileRows x I::kTileCols.
 template <class F, class B, class I>
@@ -187,6 +288,16 @@ void block_rows(const uint8_t* w, int64_t row_bytes, int64_t rows, const Quantiz
     for (int64_t r = begin; r < end; ++r)
       block_tile<F, B, I, 1, 1>(w + r * row_bytes, row_bytes, x, 0, out + r, ldo, w_end);
     return;
+  }
+  // Prefill: packed tiles of 8 weight rows, where the instruction set has them (I::kPacked) and
+  // its byte products take the format's codes as unsigned bytes; the rows past the last 8 as
+  // below.
+  if constexpr (I::kPacked && !F::kHalfScales) {
+    if (m >= kPackedMinRows && (!F::kSigned || I::kWideUnsigned)) {
+      const int64_t blocks = (end - begin) / 8;
+      packed_rows<F, B, I>(w, row_bytes, x, m, out, ldo, begin, blocks);
+      begin += 8 * blocks;
+    }
   }
   // Whole tiles, then the rows of x left over one at a time, then the weight rows left over:
   // four tile shapes in all, whatever m and the span (each shape is compiled for 8 formats).
@@ -218,12 +329,13 @@ void block_rows(const uint8_t* w, int64_t row_bytes, int64_t rows, const Quantiz
 // QuantizeFn: each file compiles this for its instruction set. Every operation is exact in IEEE
 // arithmetic (max, products, the rounding trick, integer sums), so all give the same codes.
 inline void quantize_rows(const float* x, int64_t m, int64_t k, int64_t subs, int8_t* q,
-                          float* meta) {
+                          float* meta, int32_t* sums) {
   for (int64_t i = 0; i < m; ++i) {
     int8_t* codes = q + i * 2 * subs * kSub;
     int8_t* residual = codes + subs * kSub;
     float* dx = meta + i * 2 * subs;
     float* sx = dx + subs;
+    int32_t* code_sums = sums + i * subs;
     for (int64_t s = 0; s < subs; ++s) {
       const float* in = x + i * k + s * kSub;
       int8_t* out = codes + s * kSub;
@@ -232,6 +344,7 @@ inline void quantize_rows(const float* x, int64_t m, int64_t k, int64_t subs, in
         std::fill(out, out + kSub, int8_t{0});
         std::fill(out2, out2 + kSub, int8_t{0});
         dx[s] = sx[s] = 0.0f;
+        code_sums[s] = 0;
         continue;
       }
       // Written to vectorise at the baseline instruction set: no libm calls, no branches.
@@ -261,6 +374,7 @@ inline void quantize_rows(const float* x, int64_t m, int64_t k, int64_t subs, in
       // In units of the combined code 128 q + q2 (an exact power-of-two scaling of d).
       dx[s] = d / float(kResidualScale);
       sx[s] = dx[s] * static_cast<float>(sum);
+      code_sums[s] = sum;
       // NaN or inf in x: the codes are meaningless; make the scales NaN so that the result is
       // too, as the float kernels' would be.
       if (!finite) dx[s] = sx[s] = NAN;
