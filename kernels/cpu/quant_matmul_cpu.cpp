@@ -54,7 +54,21 @@ quant::QuantizedRows quantized(const float* x, int64_t m, int64_t k) {
     q.resize(2 * m * subs * quant::kSub);
   if (meta.size() < static_cast<size_t>(m * subs * 2)) meta.resize(m * subs * 2);
   if (sums.size() < static_cast<size_t>(m * subs)) sums.resize(m * subs);
-  quantize_rows(x, m, k, subs, q.data(), meta.data(), sums.data());
+  // Rows are independent: a prefill chunk's are quantized by all threads (a decode row stays out
+  // of the thread team).
+  int8_t* codes = q.data();
+  float* scales = meta.data();
+  int32_t* code_sums = sums.data();
+  const auto rows = [&](int64_t i, int64_t count) {
+    quantize_rows(x + i * k, count, k, subs, codes + i * 2 * subs * quant::kSub,
+                  scales + i * 2 * subs, code_sums + i * subs);
+  };
+  if (m < 4) {
+    rows(0, m);
+  } else {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < m; ++i) rows(i, 1);
+  }
   return {q.data(), meta.data(), sums.data(), k, subs};
 }
 

@@ -349,14 +349,14 @@ inline void quantize_rows(const float* x, int64_t m, int64_t k, int64_t subs, in
       }
       // Written to vectorise at the baseline instruction set: no libm calls, no branches.
       float amax = 0;
-      uint32_t exponents = 0;  // any all-ones exponent: inf or NaN
+      uint32_t exponent = 0;  // the largest exponent field: all ones for inf or NaN
       for (int c = 0; c < kSub; ++c) {
         amax = std::max(amax, std::fabs(in[c]));
         uint32_t bits;
         std::memcpy(&bits, &in[c], sizeof(bits));
-        exponents |= (bits & 0x7F800000u) == 0x7F800000u;
+        exponent = std::max(exponent, bits & 0x7F800000u);
       }
-      const bool finite = exponents == 0;
+      const bool finite = exponent != 0x7F800000u;
       const float d = amax / 127.0f;
       const float inv = d > 0 ? 1.0f / d : 0.0f;
       int32_t sum = 0;
