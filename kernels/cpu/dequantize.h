@@ -3,6 +3,14 @@
 #include <cstdint>
 #include <cstring>
 
+// Host and device: the CUDA block kernels dequantize with the very functions the CPU uses (the
+// format headers in quant/), so both give the same floats.
+#if defined(__CUDACC__)
+#define INFER_HOST_DEVICE __host__ __device__
+#else
+#define INFER_HOST_DEVICE
+#endif
+
 namespace infer::kernels::cpu {
 
 inline float bf16_to_f32(uint16_t v) {
@@ -13,7 +21,7 @@ inline float bf16_to_f32(uint16_t v) {
 }
 
 // IEEE binary16 -> binary32, subnormals, infinities and NaN included.
-inline float f16_to_f32(uint16_t h) {
+INFER_HOST_DEVICE inline float f16_to_f32(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
   uint32_t exponent = (h >> 10) & 0x1F;
   uint32_t mantissa = h & 0x3FF;

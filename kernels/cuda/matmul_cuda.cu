@@ -1,30 +1,17 @@
 // fp32 matmul through cuBLAS. Row-major out[m, n] = x[m, k] · w[n, k]ᵀ is, in cuBLAS's
 // column-major terms, outᵀ[n, m] = w[k, n]ᵀ · xᵀ[k, m].
-#include <cublas_v2.h>
-
-#include "cuda_launch.cuh"
+#include "cublas_handle.cuh"
 #include "infer/kernels/registry.h"
 
 namespace infer::kernels::cuda {
 namespace {
-
-cublasHandle_t handle_for(cudaStream_t stream) {
-  // One handle per host thread, created on first use; rebinding the stream is cheap.
-  thread_local cublasHandle_t handle = [] {
-    cublasHandle_t h = nullptr;
-    INFER_CUBLAS_CHECK(cublasCreate(&h));
-    return h;
-  }();
-  INFER_CUBLAS_CHECK(cublasSetStream(handle, stream));
-  return handle;
-}
 
 void matmul_f32_cuda(const KernelContext& ctx, const float* x, const WeightRef& weight, float* out,
                      int64_t m, int64_t n, int64_t k) {
   const float alpha = 1.f;
   const float beta = 0.f;
   INFER_CUBLAS_CHECK(cublasSgemm(
-      handle_for(stream_of(ctx)), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n),
+      cublas_handle_for(stream_of(ctx)), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n),
       static_cast<int>(m), static_cast<int>(k), &alpha, static_cast<const float*>(weight.data),
       static_cast<int>(k), x, static_cast<int>(k), &beta, out, static_cast<int>(n)));
 }

@@ -120,7 +120,7 @@ TEST(PrecisionOnDevice, CudaRefusesDtypesItHasNoKernelsFor) {
   options.device = base::DeviceType::kCUDA;
   try {
     model::Model::load(bin, options);
-    FAIL() << "an int8 model loaded on cuda, which has f32 kernels only";
+    FAIL() << "an int8 model loaded on cuda, which has no int8 kernels";
   } catch (const base::Unsupported& e) {
     EXPECT_NE(std::string(e.what()).find(bin + ": tensor embed.weight is stored as f16, which cuda "
                                                "has no kernels for"),

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "infer/base/device.h"
 #include "infer/model/inference_state.h"
 #include "infer/model/model.h"
 #include "test_data.h"
@@ -24,37 +25,72 @@ struct QuantizedCase {
 
 class QuantizedModelTest : public ::testing::TestWithParam<QuantizedCase> {};
 
-TEST_P(QuantizedModelTest, TopOneAgreesWithTheSameWeightsInF32) {
-  const QuantizedCase& p = GetParam();
-  const std::string dir = test::exported_model_dir() + "/";
-  INFER_SKIP_UNLESS_FILE(dir + p.bin);
-  INFER_SKIP_UNLESS_FILE(dir + p.twin);
-  const auto golden =
-      nlohmann::json::parse(test::read_file(test::golden_dir() + "/" + p.golden + "_goldens.json"));
-  const auto quantized = model::Model::load(dir + p.bin);
-  const auto twin = model::Model::load(dir + p.twin);
-  const int64_t vocab = quantized->config().vocab_size;
+struct Agreement {
   int64_t agree = 0, total = 0;
-  double worst = 0;
+  double worst = 0;  // max |logit difference|
+};
+
+// Teacher-forced over the golden cases: how often `a` and `b` pick the same top-1 token.
+Agreement top_one_agreement(const model::Model& a, const model::Model& b,
+                            const nlohmann::json& golden) {
+  const int64_t vocab = a.config().vocab_size;
+  Agreement result;
   for (const auto& c : golden["cases"]) {
     std::vector<int32_t> tokens = c["prompt_ids"].get<std::vector<int32_t>>();
     for (int32_t t : c["greedy_ids"]) tokens.push_back(t);
-    const std::vector<float> ours = model::InferenceState(*quantized).forward_all_logits(tokens);
-    const std::vector<float> want = model::InferenceState(*twin).forward_all_logits(tokens);
+    const std::vector<float> ours = model::InferenceState(a).forward_all_logits(tokens);
+    const std::vector<float> want = model::InferenceState(b).forward_all_logits(tokens);
     for (size_t pos = 0; pos < tokens.size(); ++pos) {
-      const float* a = ours.data() + pos * vocab;
-      const float* b = want.data() + pos * vocab;
-      agree += std::max_element(a, a + vocab) - a == std::max_element(b, b + vocab) - b;
-      ++total;
-      for (int64_t v = 0; v < vocab; ++v) worst = std::max(worst, double(std::fabs(a[v] - b[v])));
+      const float* x = ours.data() + pos * vocab;
+      const float* y = want.data() + pos * vocab;
+      result.agree += std::max_element(x, x + vocab) - x == std::max_element(y, y + vocab) - y;
+      ++result.total;
+      for (int64_t v = 0; v < vocab; ++v)
+        result.worst = std::max(result.worst, double(std::fabs(x[v] - y[v])));
     }
   }
-  const double agreement = double(agree) / double(total);
-  RecordProperty("top1_agreement", std::to_string(agreement));
-  std::printf("%s: top-1 agreement with f32 %.4f (%lld of %lld positions), max |logit diff| %.4f\n",
-              p.bin.c_str(), agreement, static_cast<long long>(agree),
-              static_cast<long long>(total), worst);
-  EXPECT_GE(agreement, 0.995) << agree << " of " << total;
+  return result;
+}
+
+// Loads the case's two files on `device` and compares them; the agreement is printed and
+// recorded.
+Agreement compare_on(const QuantizedCase& p, base::DeviceType device) {
+  const std::string dir = test::exported_model_dir() + "/";
+  const auto golden =
+      nlohmann::json::parse(test::read_file(test::golden_dir() + "/" + p.golden + "_goldens.json"));
+  model::LoadOptions options;
+  options.device = device;
+  const auto quantized = model::Model::load(dir + p.bin, options);
+  const auto twin = model::Model::load(dir + p.twin, options);
+  const Agreement a = top_one_agreement(*quantized, *twin, golden);
+  const double fraction = double(a.agree) / double(a.total);
+  ::testing::Test::RecordProperty("top1_agreement", std::to_string(fraction));
+  std::printf(
+      "%s on %s: top-1 agreement with f32 %.4f (%lld of %lld positions), max |logit diff| "
+      "%.4f\n",
+      p.bin.c_str(), base::device_name(device), fraction, static_cast<long long>(a.agree),
+      static_cast<long long>(a.total), a.worst);
+  return a;
+}
+
+TEST_P(QuantizedModelTest, TopOneAgreesWithTheSameWeightsInF32) {
+  const QuantizedCase& p = GetParam();
+  INFER_SKIP_UNLESS_FILE(test::exported_model_dir() + "/" + p.bin);
+  INFER_SKIP_UNLESS_FILE(test::exported_model_dir() + "/" + p.twin);
+  const Agreement a = compare_on(p, base::DeviceType::kCPU);
+  EXPECT_GE(double(a.agree) / double(a.total), 0.995) << a.agree << " of " << a.total;
+}
+
+// On CUDA the blocks are dequantized into f32 products with f32 activations: the two files
+// hold the same values, so only the order of the sums separates them.
+TEST_P(QuantizedModelTest, CudaMatchesTheSameWeightsInF32) {
+  if (!base::cuda_available()) GTEST_SKIP() << "no usable CUDA GPU on this machine";
+  const QuantizedCase& p = GetParam();
+  INFER_SKIP_UNLESS_FILE(test::exported_model_dir() + "/" + p.bin);
+  INFER_SKIP_UNLESS_FILE(test::exported_model_dir() + "/" + p.twin);
+  const Agreement a = compare_on(p, base::DeviceType::kCUDA);
+  EXPECT_GE(double(a.agree) / double(a.total), 0.999) << a.agree << " of " << a.total;
+  EXPECT_LE(a.worst, 1e-3);
 }
 
 INSTANTIATE_TEST_SUITE_P(

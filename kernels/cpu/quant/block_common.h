@@ -15,7 +15,7 @@
 // here, one line in formats.h, and one exporter function in tools/quants.py.
 #include <cstdint>
 #include <cstring>
-#if defined(__F16C__)
+#if defined(__F16C__) && !defined(__CUDACC__)
 #include <immintrin.h>
 #endif
 
@@ -47,19 +47,19 @@ struct GroupScales {
   const int8_t* isc;
 };
 
-inline uint16_t load_u16(const uint8_t* p) {
+INFER_HOST_DEVICE inline uint16_t load_u16(const uint8_t* p) {
   uint16_t v;
   std::memcpy(&v, p, sizeof(v));
   return v;
 }
-inline uint32_t load_u32(const uint8_t* p) {
+INFER_HOST_DEVICE inline uint32_t load_u32(const uint8_t* p) {
   uint32_t v;
   std::memcpy(&v, p, sizeof(v));
   return v;
 }
 // F16C's conversion where the file is compiled for it (the same value, without branches).
-inline float half_at(const uint8_t* p) {
-#if defined(__F16C__)
+INFER_HOST_DEVICE inline float half_at(const uint8_t* p) {
+#if defined(__F16C__) && !defined(__CUDACC__)
   return _cvtsh_ss(load_u16(p));
 #else
   return f16_to_f32(load_u16(p));
@@ -107,7 +107,7 @@ inline void k4_scales_mins(const uint8_t* packed, uint64_t& scales, uint64_t& mi
 
 // The 6-bit scale and minimum of sub-block j (0..7) of a q4_k / q5_k block, packed in 12 bytes
 // as ggml's get_scale_min_k4.
-inline void k4_scale_min(const uint8_t* packed, int j, int& scale, int& min) {
+INFER_HOST_DEVICE inline void k4_scale_min(const uint8_t* packed, int j, int& scale, int& min) {
   if (j < 4) {
     scale = packed[j] & 63;
     min = packed[j + 4] & 63;
@@ -128,7 +128,8 @@ inline void k4_group_scales(const uint8_t* b, GroupScales<I>& g) {
 
 // q4_k and q5_k dequantized: the low nibbles at `qs` (sub-blocks 2 c and 2 c + 1 in the low and
 // high nibbles of bytes 32 c ...), the fifth bits at `qh` (bit s of byte i), or none.
-inline void k4_dequantize(const uint8_t* b, const uint8_t* qs, const uint8_t* qh, float* out) {
+INFER_HOST_DEVICE inline void k4_dequantize(const uint8_t* b, const uint8_t* qs, const uint8_t* qh,
+                                            float* out) {
   const float d = half_at(b), dmin = half_at(b + 2);
   for (int s = 0; s < 8; ++s) {
     int sc, mn;

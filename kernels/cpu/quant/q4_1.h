@@ -10,7 +10,7 @@ struct Q4_1 {
   static constexpr int kBlock = 32, kBytes = 20, kSubs = 1;
   static constexpr bool kSigned = false, kHalfScales = false;
 
-  static void dequantize(const uint8_t* b, float* out) {
+  INFER_HOST_DEVICE static void dequantize(const uint8_t* b, float* out) {
     const float d = half_at(b), m = half_at(b + 2);
     for (int i = 0; i < 16; ++i) {
       out[i] = d * static_cast<float>(b[4 + i] & 0x0F) + m;

@@ -12,7 +12,9 @@ struct Q4_K {
   static constexpr int kBlock = 256, kBytes = 144, kSubs = 8;
   static constexpr bool kSigned = false, kHalfScales = false;
 
-  static void dequantize(const uint8_t* b, float* out) { k4_dequantize(b, b + 16, nullptr, out); }
+  INFER_HOST_DEVICE static void dequantize(const uint8_t* b, float* out) {
+    k4_dequantize(b, b + 16, nullptr, out);
+  }
   static bool finite(const uint8_t* b) { return finite_half_at(b) && finite_half_at(b + 2); }
   template <class I>
   static void group_scales(const uint8_t* b, int, GroupScales<I>& g) {

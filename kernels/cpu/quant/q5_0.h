@@ -10,7 +10,7 @@ struct Q5_0 {
   static constexpr int kBlock = 32, kBytes = 22, kSubs = 1;
   static constexpr bool kSigned = false, kHalfScales = false;
 
-  static void dequantize(const uint8_t* b, float* out) {
+  INFER_HOST_DEVICE static void dequantize(const uint8_t* b, float* out) {
     const float d = half_at(b);
     const uint32_t high = load_u32(b + 2);
     for (int i = 0; i < 16; ++i) {

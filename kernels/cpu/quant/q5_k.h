@@ -11,7 +11,9 @@ struct Q5_K {
   static constexpr int kBlock = 256, kBytes = 176, kSubs = 8;
   static constexpr bool kSigned = false, kHalfScales = false;
 
-  static void dequantize(const uint8_t* b, float* out) { k4_dequantize(b, b + 48, b + 16, out); }
+  INFER_HOST_DEVICE static void dequantize(const uint8_t* b, float* out) {
+    k4_dequantize(b, b + 48, b + 16, out);
+  }
   static bool finite(const uint8_t* b) { return finite_half_at(b) && finite_half_at(b + 2); }
   template <class I>
   static void group_scales(const uint8_t* b, int, GroupScales<I>& g) {

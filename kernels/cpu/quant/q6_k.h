@@ -13,13 +13,13 @@ struct Q6_K {
   // Codes are handed to the kernels as the signed q - 32.
   static constexpr bool kSigned = true, kHalfScales = true;
 
-  static int code(const uint8_t* b, int s, int i) {
+  INFER_HOST_DEVICE static int code(const uint8_t* b, int s, int i) {
     const int h = s / 4, t = s % 4;
     const uint8_t low = b[64 * h + i + 32 * (t % 2)];
     const int nibble = t < 2 ? (low & 0x0F) : (low >> 4);
     return nibble | (((b[128 + 32 * h + i] >> (2 * t)) & 3) << 4);
   }
-  static void dequantize(const uint8_t* b, float* out) {
+  INFER_HOST_DEVICE static void dequantize(const uint8_t* b, float* out) {
     const float d = half_at(b + 208);
     const int8_t* sc = reinterpret_cast<const int8_t*>(b + 192);
     for (int s = 0; s < 8; ++s) {

@@ -9,7 +9,7 @@ struct Q8_0 {
   static constexpr int kBlock = 32, kBytes = 34, kSubs = 1;
   static constexpr bool kSigned = true, kHalfScales = false;
 
-  static void dequantize(const uint8_t* b, float* out) {
+  INFER_HOST_DEVICE static void dequantize(const uint8_t* b, float* out) {
     const float d = half_at(b);
     for (int i = 0; i < 32; ++i) out[i] = static_cast<float>(static_cast<int8_t>(b[2 + i])) * d;
   }
