@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../reference/quantize.h"
+#include "../reference/random_values.h"
 #include "../reference/stored_weight.h"
 #include "infer/base/cpu_isa.h"
 #include "infer/op/matmul.h"
@@ -20,15 +21,8 @@ namespace {
 
 using base::DataType;
 using base::DeviceType;
+using reference::random_normal;
 using tensor::Tensor;
-
-std::vector<float> random_vec(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.f, 1.f);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 struct WeightKind {
   DataType dtype;
@@ -45,7 +39,7 @@ struct WeightKind {
 void expect_batch_invariant(const op::Matmul& layer, int64_t m, int64_t k, const std::string& what,
                             const kernels::KernelContext& ctx = {}) {
   const int64_t n = layer.out_features();
-  const std::vector<float> x = random_vec(static_cast<size_t>(m * k), 5);
+  const std::vector<float> x = random_normal(static_cast<size_t>(m * k), 5);
   Tensor all = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
   layer.forward(ctx, Tensor::from_vector(x, {m, k}), all);
   const std::vector<float> together = all.to_vector<float>();
@@ -76,7 +70,7 @@ TEST(BatchInvarianceTest, EveryRowEqualsItsGemv) {
     for (const WeightKind& kind : kinds) {
       for (int64_t k : {64, 200, 1100}) {
         if (kind.dtype == DataType::kI8 && k % kind.group != 0) continue;
-        const auto w = random_vec(static_cast<size_t>(n * k), 9);
+        const auto w = random_normal(static_cast<size_t>(n * k), 9);
         op::Matmul layer(
             reference::store(w, n, k, kind.dtype, DeviceType::kCPU, kind.asymmetric, kind.group)
                 .weight);
@@ -102,12 +96,12 @@ TEST(BatchInvarianceTest, FusedGroupEqualsBatchedRows) {
     for (DataType dtype : {DataType::kF32, DataType::kF16, DataType::kBF16, DataType::kI8}) {
       std::vector<op::Matmul> members;
       for (int i = 0; i < 3; ++i) {
-        members.emplace_back(reference::store(random_vec(n[i] * k, 40 + i), n[i], k, dtype,
+        members.emplace_back(reference::store(random_normal(n[i] * k, 40 + i), n[i], k, dtype,
                                               DeviceType::kCPU, /*asymmetric=*/true)
                                  .weight);
       }
       const op::MatmulGroup group(members);
-      const std::vector<float> x = random_vec(m * k, 50);
+      const std::vector<float> x = random_normal(m * k, 50);
       std::vector<Tensor> batched;
       for (int i = 0; i < 3; ++i) {
         batched.push_back(Tensor::zeros({m, n[i]}, DataType::kF32, DeviceType::kCPU));
@@ -144,7 +138,7 @@ TEST(BatchInvarianceTest, Bf16ActivationsAreBatchInvariantAndRoundOnlyTheActivat
   ctx.bf16_activations = true;
   const int64_t n = 71;
   for (int64_t k : {64, 200, 1100, 4864}) {
-    const auto stored = reference::store(random_vec(static_cast<size_t>(n * k), 9), n, k,
+    const auto stored = reference::store(random_normal(static_cast<size_t>(n * k), 9), n, k,
                                          DataType::kBF16, DeviceType::kCPU);
     op::Matmul layer(stored.weight);
     for (int64_t m : {2, 5, 33})
@@ -153,7 +147,7 @@ TEST(BatchInvarianceTest, Bf16ActivationsAreBatchInvariantAndRoundOnlyTheActivat
 
     // The fused decode product of several weights (q/k/v) gives the rows of each alone.
     const op::MatmulGroup group({layer, layer});
-    const std::vector<float> one = random_vec(static_cast<size_t>(k), 6);
+    const std::vector<float> one = random_normal(static_cast<size_t>(k), 6);
     Tensor fused[2] = {Tensor::zeros({1, n}, DataType::kF32, DeviceType::kCPU),
                        Tensor::zeros({1, n}, DataType::kF32, DeviceType::kCPU)};
     group.forward(ctx, Tensor::from_vector(one, {1, k}), {&fused[0], &fused[1]});
@@ -167,7 +161,7 @@ TEST(BatchInvarianceTest, Bf16ActivationsAreBatchInvariantAndRoundOnlyTheActivat
     }
 
     const int64_t m = 3;
-    const std::vector<float> x = random_vec(static_cast<size_t>(m * k), 5);
+    const std::vector<float> x = random_normal(static_cast<size_t>(m * k), 5);
     const std::vector<float> rounded = reference::from_bf16(reference::to_bf16(x));
     Tensor out = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
     layer.forward(ctx, Tensor::from_vector(x, {m, k}), out);

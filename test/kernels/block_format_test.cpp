@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "../reference/random_values.h"
+#include "../reference/reference_ops.h"
 #include "../reference/stored_weight.h"
 #include "infer/base/buffer.h"
 #include "infer/base/cpu_isa.h"
@@ -29,19 +31,9 @@ namespace {
 
 using base::DataType;
 using base::DeviceType;
+using reference::kBlockFormats;
+using reference::random_normal;
 using tensor::Tensor;
-
-constexpr DataType kFormats[] = {DataType::kQ8_0, DataType::kQ4_0, DataType::kQ4_1,
-                                 DataType::kQ5_0, DataType::kQ5_1, DataType::kQ4_K,
-                                 DataType::kQ5_K, DataType::kQ6_K};
-
-std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 // x as the kernels see it: each run of 32 values quantized to int8 codes and int8 residual codes
 // in 128ths of the first, and scaled back.
@@ -77,7 +69,7 @@ TEST(BlockFormatGolden, DequantizedBlocksEqualGgufBitForBit) {
   const std::string dir = golden_dir() + "/quant_goldens";
   const nlohmann::json index = nlohmann::json::parse(read_file(dir + "/index.json"));
   const int64_t rows = index["rows"], cols = index["cols"];
-  ASSERT_EQ(index["formats"].size(), std::size(kFormats));
+  ASSERT_EQ(index["formats"].size(), std::size(kBlockFormats));
   for (const std::string name : index["formats"]) {
     const DataType dtype = base::parse_dtype(name);
     const std::string blocks = read_file(dir + "/" + name + ".blocks");
@@ -97,7 +89,7 @@ TEST(BlockFormatGolden, DequantizedBlocksEqualGgufBitForBit) {
 }
 
 TEST(BlockFormatGolden, NonFiniteScalesAreFound) {
-  for (DataType dtype : kFormats) {
+  for (DataType dtype : kBlockFormats) {
     auto stored = reference::random_blocks(dtype, 2, 512, 3);
     Tensor& t = stored.weight.data;
     const int64_t blocks = t.numel() / base::dtype_info(dtype).block_elements;
@@ -119,26 +111,21 @@ TEST(BlockFormatGolden, NonFiniteScalesAreFound) {
 TEST(BlockKernels, MatchDequantizedWeightsTimesQuantizedActivations) {
   const int64_t n = 13;
   for_each_isa([&](base::CpuIsa isa) {
-    for (DataType dtype : kFormats) {
+    for (DataType dtype : kBlockFormats) {
       const int64_t block = base::dtype_info(dtype).block_elements;
       for (int64_t k : {block, 3 * block, int64_t{1536}}) {
         const auto stored = reference::random_blocks(dtype, n, k, 11);
         const op::Matmul layer(stored.weight);
         for (int64_t m : {1, 3, 6}) {
-          const std::vector<float> x = random_vec(static_cast<size_t>(m * k), 21, 2.0f);
+          const std::vector<float> x = random_normal(static_cast<size_t>(m * k), 21, 2.0f);
           Tensor out = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
           layer.forward({}, Tensor::from_vector(x, {m, k}), out);
           const std::vector<float> y = out.to_vector<float>();
           const std::vector<double> xq = quantized_activations(x);
           for (int64_t i = 0; i < m; ++i) {
             for (int64_t r = 0; r < n; ++r) {
-              double want = 0, magnitude = 0;
-              for (int64_t c = 0; c < k; ++c) {
-                const double term = double(stored.values[r * k + c]) * xq[i * k + c];
-                want += term;
-                magnitude += std::fabs(term);
-              }
-              ASSERT_NEAR(y[i * n + r], want, 2e-6 * magnitude + 1e-6)
+              const auto want = reference::dot_in_double(&stored.values[r * k], &xq[i * k], k);
+              ASSERT_NEAR(y[i * n + r], want.value, 2e-6 * want.magnitude + 1e-6)
                   << base::dtype_name(dtype) << " k=" << k << " m=" << m << " row " << i << " out "
                   << r << " on " << base::isa_name(isa);
             }
@@ -152,14 +139,14 @@ TEST(BlockKernels, MatchDequantizedWeightsTimesQuantizedActivations) {
 TEST(BlockKernels, EveryRowOfABatchEqualsTheRowAlone) {
   const int64_t n = 37;  // not a multiple of any tile
   for_each_isa([&](base::CpuIsa isa) {
-    for (DataType dtype : kFormats) {
+    for (DataType dtype : kBlockFormats) {
       // Two blocks: one group, partial for the 32-value formats; 1120 / 1280 values: whole
       // groups then a partial one, or five K blocks.
       const int64_t block = base::dtype_info(dtype).block_elements;
       for (int64_t k : {2 * block, block == 32 ? int64_t{1120} : int64_t{1280}}) {
         const op::Matmul layer(reference::random_blocks(dtype, n, k, 5).weight);
         for (int64_t m : {2, 5, 9}) {
-          const std::vector<float> x = random_vec(static_cast<size_t>(m * k), 6);
+          const std::vector<float> x = random_normal(static_cast<size_t>(m * k), 6);
           Tensor all = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
           layer.forward({}, Tensor::from_vector(x, {m, k}), all);
           const std::vector<float> together = all.to_vector<float>();
@@ -183,13 +170,13 @@ TEST(BlockKernels, EveryRowOfABatchEqualsTheRowAlone) {
 TEST(BlockKernels, FusedGroupEqualsSeparateProducts) {
   const int64_t n[3] = {40, 17, 23};
   for_each_isa([&](base::CpuIsa isa) {
-    for (DataType dtype : kFormats) {
+    for (DataType dtype : kBlockFormats) {
       const int64_t k = base::dtype_info(dtype).block_elements * 2;
       std::vector<op::Matmul> members;
       for (int i = 0; i < 3; ++i)
         members.emplace_back(reference::random_blocks(dtype, n[i], k, 30 + i).weight);
       const op::MatmulGroup group(members);
-      const std::vector<float> x = random_vec(static_cast<size_t>(k), 8);
+      const std::vector<float> x = random_normal(static_cast<size_t>(k), 8);
       Tensor fused[3], alone[3];
       for (int i = 0; i < 3; ++i) {
         fused[i] = Tensor::zeros({1, n[i]}, DataType::kF32, DeviceType::kCPU);
@@ -229,7 +216,7 @@ TEST(BlockKernels, NothingIsReadPastTheLastRow) {
                            {n, k}, dtype);
           const op::Matmul layer(op::Weight{at_the_edge});
           for (int64_t m : {1, 3, 8}) {
-            const std::vector<float> x = random_vec(static_cast<size_t>(m * k), 9);
+            const std::vector<float> x = random_normal(static_cast<size_t>(m * k), 9);
             Tensor out = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
             layer.forward({}, Tensor::from_vector(x, {m, k}), out);
             Tensor want = Tensor::zeros({m, n}, DataType::kF32, DeviceType::kCPU);
@@ -249,11 +236,11 @@ TEST(BlockKernels, NothingIsReadPastTheLastRow) {
 // a finite number that hides it.
 TEST(BlockKernels, NonFiniteActivationsGiveNaN) {
   for_each_isa([&](base::CpuIsa isa) {
-    for (DataType dtype : kFormats) {
+    for (DataType dtype : kBlockFormats) {
       const int64_t k = base::dtype_info(dtype).block_elements;
       const op::Matmul layer(reference::random_blocks(dtype, 4, k, 2).weight);
       for (float bad : {NAN, INFINITY}) {
-        std::vector<float> x = random_vec(static_cast<size_t>(k), 3);
+        std::vector<float> x = random_normal(static_cast<size_t>(k), 3);
         x[5] = bad;
         Tensor out = Tensor::zeros({1, 4}, DataType::kF32, DeviceType::kCPU);
         layer.forward({}, Tensor::from_vector(x, {1, k}), out);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "../reference/quantize.h"
+#include "../reference/random_values.h"
 #include "../reference/reference_ops.h"
 #include "../reference/stored_weight.h"
 #include "infer/kernels/registry.h"
@@ -26,16 +27,9 @@ using base::DeviceType;
 using tensor::Shape;
 using tensor::Tensor;
 using Vec = std::vector<float>;
+using reference::random_normal;
 
 namespace {
-
-Vec random_vec(size_t n, uint32_t seed, float scale = 1.f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.f, scale);
-  Vec v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
 
 Tensor on(DeviceType device, const Vec& v, Shape shape) {
   Tensor t = Tensor::from_vector(v, std::move(shape));
@@ -49,7 +43,7 @@ Tensor empty_on(DeviceType device, Shape shape) {
 const kernels::KernelContext kCtx{};
 
 OpCase matmul_case(int64_t m, int64_t n, int64_t k) {
-  const Vec x = random_vec(m * k, 1), w = random_vec(n * k, 2);
+  const Vec x = random_normal(m * k, 1), w = random_normal(n * k, 2);
   return {"matmul_" + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k),
           [=](DeviceType d) {
             op::Matmul layer(op::Weight{on(d, w, {n, k})});
@@ -65,7 +59,7 @@ using reference::store;
 // x · wᵀ with w stored as `dtype`; the reference multiplies by the values w stands for.
 OpCase matmul_stored_case(DataType dtype, int64_t m, int64_t n, int64_t k,
                           bool asymmetric = false) {
-  const Vec x = random_vec(m * k, 21), w = random_vec(n * k, 22);
+  const Vec x = random_normal(m * k, 21), w = random_normal(n * k, 22);
   return {std::string("matmul_") + base::dtype_name(dtype) + (asymmetric ? "_asym_" : "_") +
               std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k),
           [=](DeviceType d) {
@@ -87,9 +81,9 @@ OpCase matmul_stored_case(DataType dtype, int64_t m, int64_t n, int64_t k,
 OpCase matmul_group_case(DataType dtype, int64_t m, bool asymmetric = false, bool mixed = false) {
   constexpr int64_t k = 96;
   const int64_t n[3] = {40, 17, 23};
-  const Vec x = random_vec(m * k, 31), bias = random_vec(n[1], 32);
+  const Vec x = random_normal(m * k, 31), bias = random_normal(n[1], 32);
   std::vector<Vec> w;
-  for (int i = 0; i < 3; ++i) w.push_back(random_vec(n[i] * k, 33 + i));
+  for (int i = 0; i < 3; ++i) w.push_back(random_normal(n[i] * k, 33 + i));
   auto dtype_of = [=](int i) { return mixed && i == 2 ? DataType::kF32 : dtype; };
   return {std::string("matmul_group_") + base::dtype_name(dtype) + (asymmetric ? "_asym" : "") +
               (mixed ? "_mixed_" : "_") + std::to_string(m),
@@ -130,7 +124,7 @@ OpCase matmul_group_case(DataType dtype, int64_t m, bool asymmetric = false, boo
 
 OpCase embedding_stored_case(DataType dtype, int64_t vocab, int64_t dim, int64_t n_tokens,
                              bool asymmetric = false) {
-  const Vec table = random_vec(vocab * dim, 23);
+  const Vec table = random_normal(vocab * dim, 23);
   std::vector<int32_t> ids(n_tokens);
   for (int64_t i = 0; i < n_tokens; ++i) ids[i] = static_cast<int32_t>((i * 31) % vocab);
   return {std::string("embedding_") + base::dtype_name(dtype) + (asymmetric ? "_asym_" : "_") +
@@ -152,7 +146,7 @@ OpCase embedding_stored_case(DataType dtype, int64_t vocab, int64_t dim, int64_t
 }
 
 OpCase matmul_bias_case(int64_t m, int64_t n, int64_t k) {
-  const Vec x = random_vec(m * k, 16), w = random_vec(n * k, 17), b = random_vec(n, 18);
+  const Vec x = random_normal(m * k, 16), w = random_normal(n * k, 17), b = random_normal(n, 18);
   return {"matmul_bias_" + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k),
           [=](DeviceType d) {
             op::Matmul layer(op::Weight{on(d, w, {n, k})}, on(d, b, {n}));
@@ -169,7 +163,7 @@ OpCase matmul_bias_case(int64_t m, int64_t n, int64_t k) {
 }
 
 OpCase rmsnorm_case(int64_t rows, int64_t dim) {
-  const Vec x = random_vec(rows * dim, 3), w = random_vec(dim, 4);
+  const Vec x = random_normal(rows * dim, 3), w = random_normal(dim, 4);
   return {"rmsnorm_" + std::to_string(rows) + "x" + std::to_string(dim),
           [=](DeviceType d) {
             op::RmsNorm layer(on(d, w, {dim}), 1e-5f);
@@ -181,7 +175,7 @@ OpCase rmsnorm_case(int64_t rows, int64_t dim) {
 }
 
 OpCase embedding_case(int64_t vocab, int64_t dim, int64_t n_tokens) {
-  const Vec table = random_vec(vocab * dim, 5);
+  const Vec table = random_normal(vocab * dim, 5);
   std::vector<int32_t> ids(n_tokens);
   for (int64_t i = 0; i < n_tokens; ++i) ids[i] = static_cast<int32_t>((i * 7919) % vocab);
   return {"embedding_" + std::to_string(n_tokens) + "_tokens",
@@ -198,7 +192,7 @@ OpCase embedding_case(int64_t vocab, int64_t dim, int64_t n_tokens) {
 
 OpCase rope_case(int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t start_pos,
                  op::RopeScaling scaling = {}) {
-  const Vec x = random_vec(n_tokens * n_heads * head_dim, 6);
+  const Vec x = random_normal(n_tokens * n_heads * head_dim, 6);
   const double theta = 500000.0;
   const bool scaled = scaling.type != op::RopeScaling::Type::kNone;
   return {
@@ -249,9 +243,9 @@ OpCase attention_case(std::vector<AttentionSeq> seqs, int64_t n_heads, int64_t n
     blocks += (s.start_pos + s.n_tokens + kBlock - 1) / kBlock;
   }
   name += "_" + std::to_string(n_heads) + "h" + std::to_string(n_kv_heads) + "kv";
-  const Vec q = random_vec(rows * n_heads * head_dim, 7);
-  const Vec k_pool = random_vec((blocks + 1) * kBlock * kv_dim, 8);  // a spare block unused
-  const Vec v_pool = random_vec((blocks + 1) * kBlock * kv_dim, 9);
+  const Vec q = random_normal(rows * n_heads * head_dim, 7);
+  const Vec k_pool = random_normal((blocks + 1) * kBlock * kv_dim, 8);  // a spare block unused
+  const Vec v_pool = random_normal((blocks + 1) * kBlock * kv_dim, 9);
   // Block b of the pool is logical block order[b]: sequence blocks in a scrambled order.
   std::vector<int32_t> physical(static_cast<size_t>(blocks));
   for (int64_t b = 0; b < blocks; ++b)
@@ -312,7 +306,7 @@ OpCase attention_case(std::vector<AttentionSeq> seqs, int64_t n_heads, int64_t n
 }
 
 OpCase swiglu_case(int64_t n) {
-  const Vec gate = random_vec(n, 10, 3.f), up = random_vec(n, 11);
+  const Vec gate = random_normal(n, 10, 3.f), up = random_normal(n, 11);
   return {"swiglu_" + std::to_string(n),
           [=](DeviceType d) {
             op::SwiGLU layer(d);
@@ -324,7 +318,7 @@ OpCase swiglu_case(int64_t n) {
 }
 
 OpCase add_case(int64_t n) {
-  const Vec a = random_vec(n, 12), b = random_vec(n, 13);
+  const Vec a = random_normal(n, 12), b = random_normal(n, 13);
   return {"add_" + std::to_string(n),
           [=](DeviceType d) {
             op::Add layer(d);
@@ -336,7 +330,7 @@ OpCase add_case(int64_t n) {
 }
 
 OpCase bias_add_case(int64_t rows, int64_t cols) {
-  const Vec x = random_vec(rows * cols, 19), b = random_vec(cols, 20);
+  const Vec x = random_normal(rows * cols, 19), b = random_normal(cols, 20);
   return {"bias_add_" + std::to_string(rows) + "x" + std::to_string(cols),
           [=](DeviceType d) {
             Tensor t = on(d, x, {rows, cols});
@@ -354,7 +348,7 @@ OpCase bias_add_case(int64_t rows, int64_t cols) {
 }
 
 OpCase softmax_case(int64_t rows, int64_t cols) {
-  const Vec x = random_vec(rows * cols, 14, 10.f);
+  const Vec x = random_normal(rows * cols, 14, 10.f);
   return {"softmax_" + std::to_string(rows) + "x" + std::to_string(cols),
           [=](DeviceType d) {
             op::Softmax layer(d);
@@ -366,7 +360,7 @@ OpCase softmax_case(int64_t rows, int64_t cols) {
 }
 
 OpCase argmax_case(int64_t n) {
-  Vec x = random_vec(n, 15);
+  Vec x = random_normal(n, 15);
   x[n / 3] = 100.f;
   x[n - 1] = 100.f;  // a tie: the lower index must win
   return {"argmax_" + std::to_string(n),

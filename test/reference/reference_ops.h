@@ -11,6 +11,22 @@ namespace infer::test::reference {
 using Vec = std::vector<float>;
 
 Vec matmul(const Vec& x, const Vec& w, int64_t m, int64_t n, int64_t k);  // x·wᵀ
+
+// w · x over k values in double, and Σ|w[c] x[c]|, the size of the rounding error a float
+// kernel may make in forming it.
+struct DoubleDot {
+  double value = 0, magnitude = 0;
+};
+template <class X>
+DoubleDot dot_in_double(const float* w, const X* x, int64_t k) {
+  DoubleDot d;
+  for (int64_t c = 0; c < k; ++c) {
+    const double term = double(w[c]) * double(x[c]);
+    d.value += term;
+    d.magnitude += term < 0 ? -term : term;
+  }
+  return d;
+}
 Vec rmsnorm(const Vec& x, const Vec& w, int64_t rows, int64_t dim, float eps);
 Vec embedding(const Vec& table, const std::vector<int32_t>& ids, int64_t dim);
 // Rotate-half RoPE with angles computed from scratch for each position.

@@ -25,6 +25,11 @@ StoredWeight store(const std::vector<float>& w, int64_t rows, int64_t cols, base
 // scales and minimums are random finite values within +-max_scale: every code pattern occurs.
 // `values` are the blocks dequantized (kernels::dequantize_blocks, checked against the gguf
 // package by the golden tests).
+// Every GGUF block format libinfer stores.
+constexpr base::DataType kBlockFormats[] = {
+    base::DataType::kQ8_0, base::DataType::kQ4_0, base::DataType::kQ4_1, base::DataType::kQ5_0,
+    base::DataType::kQ5_1, base::DataType::kQ4_K, base::DataType::kQ5_K, base::DataType::kQ6_K};
+
 StoredWeight random_blocks(base::DataType dtype, int64_t rows, int64_t cols, uint32_t seed,
                            float max_scale = 0.01f);
 
