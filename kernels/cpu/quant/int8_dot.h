@@ -89,18 +89,19 @@ struct WeightGroup {
   typename B::V codes[8];
   int subs;  // sub-blocks present (fewer than 8 only at the end of a row of a 32-value format)
 
-  // Sub-blocks [8 g, 8 g + 8) of a row, of which n are present. kAllCodes: the codes of all 8
-  // may be read, because the bytes after the row are the next row's (their products with the
-  // zero padding of x are zero, and their scales are taken as zero).
-  template <bool kAllCodes>
+  // Sub-blocks [8 g, 8 g + 8) of a row, of which n are present. kRead > 0: the codes of the
+  // first kRead (>= n) are read whole, because the bytes after the row are the next row's (their
+  // products with the zero padding of x are zero, and their scales are taken as zero); kRead 0:
+  // those of the n present only.
+  template <int kRead>
   INFER_INLINE void load(const uint8_t* row, int64_t g, int n) {
     subs = n;
     const uint8_t* first = row + (8 * g / F::kSubs) * F::kBytes;
     F::template group_scales<I>(first, n, scales);
 #pragma GCC unroll 8
     for (int s = 0; s < 8; ++s) {
-      if (!kAllCodes && s >= n) {
-        codes[s] = B::zero();  // never used: group_dot skips the sub-blocks past n
+      if (s >= (kRead > 0 ? kRead : n)) {
+        codes[s] = B::zero();  // never used: group_dot skips these sub-blocks
         continue;
       }
       codes[s] = F::kSubs == 8 ? F::template codes<B>(first, s)
@@ -112,7 +113,7 @@ struct WeightGroup {
 // acc (8 float lanes, one per sub-block) += the group's integer dot products with row i of x,
 // each times its d and x's dx, and the minimums times dx Σqx (one accumulator for both: the
 // batched tile keeps twice as many pairs in registers).
-template <bool kAllCodes, class F, class B, class I>
+template <int kRead, class F, class B, class I>
 INFER_INLINE void group_dot(const WeightGroup<F, B, I>& w, const int8_t* xq, const int8_t* xr,
                             const float* dx, const float* sx, typename I::F8& acc) {
   typename I::Sums sums[8];
@@ -120,7 +121,7 @@ INFER_INLINE void group_dot(const WeightGroup<F, B, I>& w, const int8_t* xq, con
   for (int s = 0; s < 8; ++s) {
     const int8_t* q = xq + s * kSub;
     const int8_t* r = xr + s * kSub;
-    if (!kAllCodes && s >= w.subs) {
+    if (s >= (kRead > 0 ? kRead : w.subs)) {
       sums[s] = I::zero_sums();
     } else if constexpr (F::kHalfScales) {
       sums[s] = I::scale_pairs(I::dot2_s(w.codes[s], q, r), w.scales.isc + 2 * s);
@@ -151,8 +152,8 @@ inline void block_tile(const uint8_t* w, int64_t row_bytes, const QuantizedRows&
   for (int i = 0; i < Mr; ++i)
     for (int j = 0; j < Nr; ++j) acc[i][j] = I::zero();
   WeightGroup<F, B, I> group[Nr];
-  const auto run = [&](int64_t g, int n, auto all_codes) {
-    constexpr bool kAllCodes = decltype(all_codes)::value;
+  const auto run = [&](int64_t g, int n, auto read) {
+    constexpr int kRead = decltype(read)::value;
 #pragma GCC unroll 4
     for (int j = 0; j < Nr; ++j) {
       const uint8_t* row = w + j * row_bytes;
@@ -161,7 +162,7 @@ inline void block_tile(const uint8_t* w, int64_t row_bytes, const QuantizedRows&
 #pragma GCC unroll 8
       for (int line = 0; line < 8 * F::kBytes / F::kSubs; line += 64)
         __builtin_prefetch(ahead + line);
-      group[j].template load<kAllCodes>(row, g, n);
+      group[j].template load<kRead>(row, g, n);
     }
 #pragma GCC unroll 4
     for (int i = 0; i < Mr; ++i) {
@@ -169,13 +170,28 @@ inline void block_tile(const uint8_t* w, int64_t row_bytes, const QuantizedRows&
       const int8_t* xr = x.residual_codes(x0 + i) + g * 8 * kSub;
       const float* dx = x.scales(x0 + i) + 8 * g;
 #pragma GCC unroll 4
-      for (int j = 0; j < Nr; ++j)
-        group_dot<kAllCodes>(group[j], xq, xr, dx, dx + x.subs, acc[i][j]);
+      for (int j = 0; j < Nr; ++j) group_dot<kRead>(group[j], xq, xr, dx, dx + x.subs, acc[i][j]);
     }
   };
-  for (int64_t g = 0; g < full_groups; ++g) run(g, 8, std::true_type{});
-  if (tail > 0 && may_overread) run(full_groups, tail, std::true_type{});
-  if (tail > 0 && !may_overread) run(full_groups, tail, std::false_type{});
+  using std::integral_constant;
+  for (int64_t g = 0; g < full_groups; ++g) run(g, 8, integral_constant<int, 8>{});
+  if (tail > 0 && may_overread) {
+    // Decode: only as many sub-blocks as the tail needs, rounded up to 2 or 4 (SmolLM2's rows of
+    // 576 values end in 2 of 8, Qwen2.5-0.5B's of 896 in 4). The skipped ones add exact integer
+    // zeros, so the sums are those of a whole group.
+    if constexpr (Mr == 1 && Nr == 1) {
+      if (tail <= 2) {
+        run(full_groups, tail, integral_constant<int, 2>{});
+      } else if (tail <= 4) {
+        run(full_groups, tail, integral_constant<int, 4>{});
+      } else {
+        run(full_groups, tail, integral_constant<int, 8>{});
+      }
+    } else {
+      run(full_groups, tail, integral_constant<int, 8>{});
+    }
+  }
+  if (tail > 0 && !may_overread) run(full_groups, tail, integral_constant<int, 0>{});
   for (int i = 0; i < Mr; ++i)
     for (int j = 0; j < Nr; ++j) out[i * ldo + j] = I::sum(acc[i][j]);
 }
@@ -201,7 +217,7 @@ template <class F, class B, class I>
 INFER_INLINE void pack_group(const uint8_t* w, int64_t row_bytes, int64_t g, int n,
                              PackedSub<I>* packed, int64_t stride) {
   WeightGroup<F, B, I> rows[8];
-  for (int j = 0; j < 8; ++j) rows[j].template load<false>(w + j * row_bytes, g, n);
+  for (int j = 0; j < 8; ++j) rows[j].template load<0>(w + j * row_bytes, g, n);
   typename I::F8 d[8], m[8];
   for (int j = 0; j < 8; ++j) {
     d[j] = rows[j].scales.d;
