@@ -12,7 +12,9 @@
 //     sc[1]), reduce8(Sums[8]) (lane s = the total of sums[s]); F8,
 //     zero(), set1(f), load(p), halves(lo, hi) (8 packed f16), bytes_u8(b) (8 packed bytes),
 //     mul, fma(a, b, c), cvt(reduced), sum(F8); kTileRows x kTileCols, the tile of the batched
-//     product.
+//     product; kPacked, where the packed tiles of many rows exist (packed_tile): dot_x4,
+//     combine, offset128, transpose8, tree8 (sum's order, lane-wise), store, and kWideUnsigned
+//     (byte products of unsigned codes up to 255 do not saturate).
 //
 // Each row of x is quantized once per matmul to int8 in sub-blocks of 32 (quantize_rows): a
 // scale dx = max|x| / 127 and codes qx = round(x / dx), with dx times the codes' sums, which
