@@ -78,19 +78,22 @@ void gemm(base::DataType dtype, const WeightRef& w, const float* x, int64_t m, i
 // Runs rows(i, from, to) on the current thread pool over the rows of `count` matrices of n[i]
 // rows each, taken as one concatenation and split evenly: each thread gets one contiguous span,
 // so that it streams its share of the weights in order, with one fork/join for all of them.
+// Spans start at multiples of `align` rows of their matrix.
 template <class Rows>
-void parallel_row_spans(const int64_t* n, int count, Rows rows) {
-  int64_t total = 0;
-  for (int i = 0; i < count; ++i) total += n[i];
+void parallel_row_spans(const int64_t* n, int count, Rows rows, int64_t align = 1) {
+  int64_t total = 0;  // in units of `align` rows (a matrix's last unit may be shorter)
+  for (int i = 0; i < count; ++i) total += (n[i] + align - 1) / align;
 #pragma omp parallel
   {
     const int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
     const int64_t begin = total * t / threads, end = total * (t + 1) / threads;
-    int64_t first_row = 0;  // of matrix i, in the concatenation
-    for (int i = 0; i < count && first_row < end; first_row += n[i], ++i) {
-      const int64_t from = std::max(begin, first_row) - first_row;
-      const int64_t to = std::min(end, first_row + n[i]) - first_row;
-      if (from < to) rows(i, from, to);
+    int64_t first = 0;  // first unit of matrix i, in the concatenation
+    for (int i = 0; i < count && first < end; ++i) {
+      const int64_t units = (n[i] + align - 1) / align;
+      const int64_t from = std::max(begin, first) - first,
+                    to = std::min(end, first + units) - first;
+      if (from < to) rows(i, from * align, std::min(n[i], to * align));
+      first += units;
     }
   }
 }

@@ -1,7 +1,7 @@
 // The block-format kernels for AVX2 without VNNI (maddubs + madd); compiled with AVX2, FMA and
 // F16C, run only where base::cpu_isa() allows AVX2.
 #include "quant/bytes_avx2.h"
-#include "quant/int8_dot.h"
+#include "quant/kernel_table.h"
 #include "quant_kernels.h"
 
 namespace infer::kernels::cpu {

@@ -2,7 +2,7 @@
 // sums 32 byte products per instruction without AVX2's int16 step. Run only on CPUs with AVX-512
 // and AVX512_VNNI.
 #include "quant/bytes_avx2.h"
-#include "quant/int8_dot.h"
+#include "quant/kernel_table.h"
 #include "quant_kernels.h"
 
 namespace infer::kernels::cpu {

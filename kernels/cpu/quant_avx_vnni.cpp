@@ -1,7 +1,7 @@
 // The block-format kernels with AVX-VNNI's VPDPBUSD (the VEX form, on CPUs with AVX2 and no
 // AVX-512, such as Intel's hybrid cores). The same sums as the AVX512_VNNI kernels.
 #include "quant/bytes_avx2.h"
-#include "quant/int8_dot.h"
+#include "quant/kernel_table.h"
 #include "quant_kernels.h"
 
 namespace infer::kernels::cpu {

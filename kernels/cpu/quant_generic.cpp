@@ -1,6 +1,6 @@
 // The block-format kernels in portable C++ (any CPU; INFER_ISA=generic).
 #include "quant/bytes_generic.h"
-#include "quant/int8_dot.h"
+#include "quant/kernel_table.h"
 #include "quant_kernels.h"
 
 namespace infer::kernels::cpu {

@@ -3,6 +3,7 @@
 // instruction set's block kernels (quant/int8_dot.h). Embedding rows are dequantized exactly.
 #include <omp.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "infer/base/error.h"
 #include "infer/kernels/block_formats.h"
 #include "infer/kernels/registry.h"
+#include "quant/prepared.h"
 #include "quant_kernels.h"
 
 namespace infer::kernels {
@@ -72,12 +74,33 @@ quant::QuantizedRows quantized(const float* x, int64_t m, int64_t k) {
   return {q.data(), meta.data(), sums.data(), k, subs};
 }
 
-quant::BlockRowsFn rows_kernel(base::DataType dtype) {
+int kernel_index(base::DataType dtype) {
   const int index = quant::block_format_index(dtype);
   if (index < 0) {
     throw base::Unsupported(std::string("no block kernel for dtype ") + base::dtype_name(dtype));
   }
-  return block_kernels_for(base::cpu_isa()).rows[index];
+  return index;
+}
+
+// Rows [from, to) of w for the m rows of x: those in whole blocks of 8 from the prepared copy
+// where there is one and the ISA computes on it (`from` then a multiple of 8), the rest, and
+// everything otherwise, from the rows as stored (the prepared copy keeps the last n mod 8 rows
+// as stored, at the same offsets).
+void product_rows(base::DataType dtype, const WeightRef& w, int64_t row_bytes, int64_t n,
+                  const quant::QuantizedRows& x, int64_t m, float* out, int64_t ldo, int64_t from,
+                  int64_t to) {
+  const quant::BlockKernels& kernels = block_kernels_for(base::cpu_isa());
+  const int index = kernel_index(dtype);
+  const quant::PreparedRowsFn prepared = w.prepared ? kernels.prepared[index] : nullptr;
+  const auto* data = static_cast<const uint8_t*>(prepared ? w.prepared : w.data);
+  if (prepared) {
+    const int64_t whole_blocks_end = std::min(to, n / 8 * 8);
+    if (from < whole_blocks_end) {
+      prepared(data, row_bytes, x, m, out, ldo, from, whole_blocks_end);
+      from = whole_blocks_end;
+    }
+  }
+  if (from < to) kernels.rows[index](data, row_bytes, n, x, m, out, ldo, from, to);
 }
 
 void check_row(base::DataType dtype, int64_t k) {
@@ -99,24 +122,26 @@ void block_matmul(base::DataType dtype, const WeightRef& w, const float* x, int6
                   int64_t k, float* out) {
   if (m == 1) return block_matmul_group(dtype, &w, x, &out, &n, 1, k);
   check_row(dtype, k);
-  const quant::BlockRowsFn rows = rows_kernel(dtype);
   const quant::QuantizedRows xq = quantized(x, m, k);
   const int64_t row_bytes = static_cast<int64_t>(base::dtype_bytes(dtype, k));
-  const auto* data = static_cast<const uint8_t*>(w.data);
 #pragma omp parallel for schedule(static)
   for (int64_t r0 = 0; r0 < n; r0 += kChunkRows)
-    rows(data, row_bytes, n, xq, m, out, n, r0, std::min(n, r0 + kChunkRows));
+    product_rows(dtype, w, row_bytes, n, xq, m, out, n, r0, std::min(n, r0 + kChunkRows));
 }
 
 void block_matmul_group(base::DataType dtype, const WeightRef* w, const float* x, float* const* ys,
                         const int64_t* n, int count, int64_t k) {
   check_row(dtype, k);
-  const quant::BlockRowsFn rows = rows_kernel(dtype);
+  kernel_index(dtype);
   const quant::QuantizedRows xq = quantized(x, 1, k);
   const int64_t row_bytes = static_cast<int64_t>(base::dtype_bytes(dtype, k));
-  parallel_row_spans(n, count, [&](int i, int64_t from, int64_t to) {
-    rows(static_cast<const uint8_t*>(w[i].data), row_bytes, n[i], xq, 1, ys[i], 0, from, to);
-  });
+  // Spans in whole blocks of 8 rows, the prepared layout's unit.
+  parallel_row_spans(
+      n, count,
+      [&](int i, int64_t from, int64_t to) {
+        product_rows(dtype, w[i], row_bytes, n[i], xq, 1, ys[i], 0, from, to);
+      },
+      8);
 }
 
 }  // namespace cpu
@@ -153,10 +178,20 @@ void matmul_group_blocks_cpu(const KernelContext&, const float* x, const WeightR
 template <DataType kType>
 void embedding_blocks_cpu(const KernelContext&, const WeightRef& table, const int32_t* ids,
                           int64_t n_tokens, int64_t dim, float* out) {
-  const uint64_t row_bytes = base::dtype_bytes(kType, dim);
+  using F = cpu::quant::FormatOf<kType>;
+  const int64_t row_bytes = static_cast<int64_t>(base::dtype_bytes(kType, dim));
+  // A table shared with the output head reads its rows from the head's prepared copy, so that
+  // the file's pages of it are not brought back beside the copy.
+  const int64_t prepared_rows = table.prepared ? table.rows / 8 * 8 : 0;
+  const auto* bytes = static_cast<const uint8_t*>(table.prepared ? table.prepared : table.data);
   for (int64_t t = 0; t < n_tokens; ++t) {
-    dequantize_blocks(kType, static_cast<const uint8_t*>(table.data) + ids[t] * row_bytes, dim,
-                      out + t * dim);
+    if constexpr (cpu::quant::PreparedLayout<F>::kExists) {
+      if (ids[t] < prepared_rows) {
+        cpu::quant::dequantize_prepared_row<F>(bytes, row_bytes, ids[t], dim, out + t * dim);
+        continue;
+      }
+    }
+    dequantize_blocks(kType, bytes + ids[t] * row_bytes, dim, out + t * dim);
   }
 }
 
@@ -188,6 +223,40 @@ void dequantize_blocks(DataType dtype, const void* data, int64_t n, float* out) 
   INFER_FOR_EACH_BLOCK_FORMAT(INFER_DEQUANTIZE)
 #undef INFER_DEQUANTIZE
   throw base::Unsupported(std::string("dequantize_blocks: ") + base::dtype_name(dtype) +
+                          " is not a block format");
+}
+
+bool uses_prepared_layout(DataType dtype) {
+  const int index = cpu::quant::block_format_index(dtype);
+  return index >= 0 && cpu::block_kernels_for(base::cpu_isa()).prepared[index] != nullptr;
+}
+
+void prepare_blocks(DataType dtype, const void* data, int64_t rows, int64_t cols, void* out) {
+  cpu::check_row(dtype, cols);
+  const int64_t row_bytes = static_cast<int64_t>(base::dtype_bytes(dtype, cols));
+  const int64_t blocks = rows / 8;
+  const auto* in = static_cast<const uint8_t*>(data);
+  auto* prepared = static_cast<uint8_t*>(out);
+  const auto prepare = [&](auto format) {
+    using F = decltype(format);
+    if constexpr (cpu::quant::PreparedLayout<F>::kExists) {
+#pragma omp parallel for schedule(static)
+      for (int64_t b = 0; b < blocks; ++b)
+        cpu::quant::prepare_rows<F>(in + b * 8 * row_bytes, row_bytes, 1,
+                                    prepared + b * 8 * row_bytes);
+      // The rows past the last whole block of 8 as stored.
+      std::memcpy(prepared + blocks * 8 * row_bytes, in + blocks * 8 * row_bytes,
+                  static_cast<size_t>((rows - blocks * 8) * row_bytes));
+    } else {
+      throw base::Unsupported(std::string("prepare_blocks: ") + base::dtype_name(dtype) +
+                              " has no prepared layout");
+    }
+  };
+#define INFER_PREPARE(F) \
+  if (dtype == cpu::quant::F::kType) return prepare(cpu::quant::F{});
+  INFER_FOR_EACH_BLOCK_FORMAT(INFER_PREPARE)
+#undef INFER_PREPARE
+  throw base::Unsupported(std::string("prepare_blocks: ") + base::dtype_name(dtype) +
                           " is not a block format");
 }
 

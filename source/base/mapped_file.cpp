@@ -39,6 +39,11 @@ std::shared_ptr<const MappedFile> MappedFile::open(const std::string& path, cons
 MappedFile::MappedFile(std::string path, const uint8_t* data, size_t size)
     : path_(std::move(path)), data_(data), size_(size) {}
 
+void MappedFile::release_pages() const {
+  // A private, never written file mapping: MADV_DONTNEED only unmaps its pages, the data stays.
+  if (data_ != nullptr) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }

@@ -136,6 +136,8 @@ struct Model::Impl {
   };
 
   Impl(WeightsFile weights, const LoadOptions& options);
+  // Drops the weights file's pages from memory once `weight` has a prepared copy.
+  void release_prepared_pages(const op::Weight& weight) const;
   // Checks the batch against the cache and makes room for it; fills the workspace's metadata.
   void prepare_batch(const Batch& batch, KvCache::Impl& cache) const;
   const std::vector<float>& forward(const Batch& batch, KvCache::Impl& cache) const;
@@ -206,7 +208,14 @@ Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
   };
 
   op::Weight embed = w.get_weight("embed.weight", {c.vocab_size, c.dim});
+  // The head first: preparing it reads the largest matrix of the file, and with nothing else
+  // resident yet the peak memory of loading stays at about the file's size. A tied table looks
+  // its rows up in the head's prepared copy.
+  head = std::make_unique<op::Matmul>(
+      c.tied_embeddings ? embed : w.get_weight("head.weight", {c.vocab_size, c.dim}));
+  if (c.tied_embeddings) embed.prepared = head->weight().prepared;
   embedding = std::make_unique<op::Embedding>(embed);
+  release_prepared_pages(head->weight());
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
     blocks.push_back(Block{
@@ -223,11 +232,17 @@ Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
                          op::Matmul(w.get_weight(p + "mlp.up.weight", {c.hidden_dim, c.dim}))}),
         op::Matmul(w.get_weight(p + "mlp.down.weight", {c.dim, c.hidden_dim})),
     });
+    release_prepared_pages(blocks.back().down.weight());
   }
   final_norm = std::make_unique<op::RmsNorm>(w.get("norm.weight", {c.dim}), c.norm_eps);
-  head = std::make_unique<op::Matmul>(
-      c.tied_embeddings ? embed : w.get_weight("head.weight", {c.vocab_size, c.dim}));
   w.check_all_used();
+}
+
+void Model::Impl::release_prepared_pages(const op::Weight& weight) const {
+  // A matmul on a prepared copy no longer reads the file's blocks, which preparing it has just
+  // read: dropped after each layer, they never stay resident beside the copies (the embedding
+  // rows in use and the small tensors are read again on demand).
+  if (!weight.prepared.empty()) weights.release_pages();
 }
 
 void Model::Impl::prepare_batch(const Batch& batch, KvCache::Impl& cache) const {

@@ -2,6 +2,7 @@
 
 #include <glog/logging.h>
 
+#include "infer/kernels/block_formats.h"
 #include "infer/kernels/registry.h"
 
 namespace infer::op {
@@ -11,6 +12,13 @@ Matmul::Matmul(Weight weight, std::optional<tensor::Tensor> bias)
       bias_(std::move(bias)),
       kernel_(kernels::get_kernel<kernels::MatmulOp>(weight_.device(), weight_.dtype())) {
   CHECK_EQ(weight_.data.ndim(), 2);
+  if (weight_.device() == base::DeviceType::kCPU && weight_.prepared.empty() &&
+      kernels::uses_prepared_layout(weight_.dtype())) {
+    weight_.prepared =
+        tensor::Tensor::empty(weight_.data.shape(), weight_.dtype(), base::DeviceType::kCPU);
+    kernels::prepare_blocks(weight_.dtype(), weight_.data.raw_data(), out_features(), in_features(),
+                            weight_.prepared.raw_data());
+  }
   if (bias_) {
     CHECK(bias_->shape() == tensor::Shape({out_features()})) << tensor::shape_str(bias_->shape());
     bias_kernel_ = kernels::get_kernel<kernels::BiasAddOp>(bias_->device(), bias_->dtype());

@@ -22,6 +22,7 @@
 #include "infer/base/buffer.h"
 #include "infer/base/cpu_isa.h"
 #include "infer/kernels/block_formats.h"
+#include "infer/op/embedding.h"
 #include "infer/op/matmul.h"
 #include "infer/op/matmul_group.h"
 #include "test_data.h"
@@ -230,6 +231,44 @@ TEST(BlockKernels, NothingIsReadPastTheLastRow) {
       }
     }
   });
+}
+
+// The kernels of every ISA but the portable one compute on prepared copies (prepared.h), which
+// the tests above therefore cover: 4- and 5-bit codes everywhere, q8_0's where byte products of
+// 255 do not saturate (VPDPBUSD).
+TEST(BlockKernels, IsasWithPackedKernelsPrepareTheWeights) {
+  for_each_isa([&](base::CpuIsa isa) {
+    const op::Matmul layer(reference::random_blocks(DataType::kQ4_0, 16, 64, 1).weight);
+    EXPECT_EQ(!layer.weight().prepared.empty(), isa != base::CpuIsa::kGeneric)
+        << base::isa_name(isa);
+    EXPECT_FALSE(kernels::uses_prepared_layout(DataType::kQ6_K)) << base::isa_name(isa);
+  });
+}
+
+// A table tied to the output head looks its rows up in the head's prepared copy: every row, in
+// the whole blocks of 8 and past them, equals the stored row dequantized, bit for bit.
+TEST(BlockKernels, EmbeddingRowsFromThePreparedCopyEqualTheStoredRows) {
+  const int64_t rows = 21;
+  for (DataType dtype : kBlockFormats) {
+    if (!kernels::uses_prepared_layout(dtype)) continue;
+    const int64_t k = 2 * base::dtype_info(dtype).block_elements;
+    const auto stored = reference::random_blocks(dtype, rows, k, 17);
+    const op::Matmul head(stored.weight);
+    op::Weight table = stored.weight;
+    table.prepared = head.weight().prepared;
+    ASSERT_FALSE(table.prepared.empty()) << base::dtype_name(dtype);
+    std::vector<int32_t> ids(rows);
+    for (int32_t r = 0; r < rows; ++r) ids[r] = rows - 1 - r;
+    Tensor out = Tensor::zeros({rows, k}, DataType::kF32, DeviceType::kCPU);
+    op::Embedding(table).forward({}, Tensor::from_vector(ids, {rows}), out);
+    const std::vector<float> got = out.to_vector<float>();
+    std::vector<float> want(static_cast<size_t>(rows * k));
+    kernels::dequantize_blocks(dtype, stored.weight.data.raw_data(), rows * k, want.data());
+    for (int64_t t = 0; t < rows; ++t) {
+      ASSERT_EQ(std::memcmp(&got[t * k], &want[ids[t] * k], k * sizeof(float)), 0)
+          << base::dtype_name(dtype) << " row " << ids[t];
+    }
+  }
 }
 
 // A NaN or infinite activation makes its outputs NaN, as the float kernels' would be, instead of

@@ -3,7 +3,9 @@
 //
 //   kType, kBlock (values per block), kBytes (bytes per block), kSubs (32-value sub-blocks per
 //   block), kSigned (codes are signed bytes and there is no minimum: q8_0, q6_k), kHalfScales
-//   (an integer scale per 16 values, q6_k)
+//   (an integer scale per 16 values, q6_k), kCodeBits (bits per code), kZeroCode (the code, taken
+//   as unsigned with signed ones offset by 128, that stands for zero in formats without a stored
+//   minimum: w = d (code - kZeroCode); 0 where a minimum is stored)
 //   dequantize(block, out)       out[0, kBlock) as f32, bit for bit as the gguf package computes
 //                                it (files compiled with -ffp-contract=off: no fused a*b+c)
 //   finite(block)                false when a stored f16 scale or minimum is inf or NaN

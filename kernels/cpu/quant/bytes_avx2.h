@@ -115,45 +115,53 @@ struct Avx2Int8 {
     return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)));
   }
 
-  // The packed tiles of the batched product (int8_dot.h, packed_tile), whose lanes are 8 weight
-  // rows. kWideUnsigned: Dot takes unsigned bytes up to 255 (VPDPBUSD; maddubs would saturate).
+  // The kernels on prepared weights (prepared.h), whose lanes are 8 weight rows. kWideUnsigned:
+  // Dot takes unsigned bytes up to 255 (VPDPBUSD; maddubs would saturate).
   static constexpr bool kPacked = true, kWideUnsigned = Dot::kWideUnsigned;
+  static __m256i load_codes(const uint8_t* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
+  static __m256i low_nibbles(__m256i v) { return _mm256_and_si256(v, _mm256_set1_epi8(0x0F)); }
+  static __m256i high_nibbles(__m256i v) {
+    return _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0F));
+  }
+  // Bit q of each byte as 16 or 0 (shifts of 16-bit lanes: bits that cross into the next byte
+  // land outside bit 4 and are masked off).
+  template <int q>
+  static __m256i bit_to_16(__m256i v) {
+    const __m256i bit4 = _mm256_set1_epi8(0x10);
+    if constexpr (q < 4) return _mm256_and_si256(_mm256_slli_epi16(v, 4 - q), bit4);
+    if constexpr (q == 4) return _mm256_and_si256(v, bit4);
+    if constexpr (q > 4) return _mm256_and_si256(_mm256_srli_epi16(v, q - 4), bit4);
+  }
+  static __m256i and_(__m256i v, uint32_t mask) {
+    return _mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(mask)));
+  }
+  static __m256i or_(__m256i a, __m256i b) { return _mm256_or_si256(a, b); }
+  static __m256i shr(__m256i v, int bits) { return _mm256_srli_epi32(v, bits); }
+  // Byte b of each 32-bit lane as a float.
+  template <int b>
+  static F8 byte_lanes(__m256i v) {
+    const __m256i shifted = _mm256_srli_epi32(v, 8 * b);
+    return _mm256_cvtepi32_ps(b == 3 ? shifted
+                                     : _mm256_and_si256(shifted, _mm256_set1_epi32(0xFF)));
+  }
+  static F8 load_halves(const uint8_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
   // acc + each lane's 4 unsigned codes times the same 4 activation codes at x4.
   static Sums dot_x4(Sums acc, __m256i codes, const int8_t* x4) {
     int32_t word;
     std::memcpy(&word, x4, 4);
     return Dot::dot(acc, codes, _mm256_set1_epi32(word));
   }
+  // 128 coarse + fine - offset.
   static Sums combine(Sums coarse, Sums fine, int32_t offset) {
     return _mm256_sub_epi32(_mm256_add_epi32(_mm256_slli_epi32(coarse, 7), fine),
                             _mm256_set1_epi32(offset));
   }
-  // Signed codes as unsigned bytes: q + 128.
-  static __m256i offset128(__m256i q) { return _mm256_xor_si256(q, _mm256_set1_epi8(-128)); }
-  // v[i] lane j <- v[j] lane i (32-bit lanes).
-  static void transpose8(__m256i* v) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-      t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
-      t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-      u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-      u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-      u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-      u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    for (int i = 0; i < 4; ++i) {
-      v[i] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x20);
-      v[i + 4] = _mm256_permute2x128_si256(u[i], u[i + 4], 0x31);
-    }
-  }
-  static void transpose8(F8* v) { transpose8(reinterpret_cast<__m256i*>(v)); }
-  // Lane j: sum(a[0..8) lane j) in sum's order.
-  static F8 tree8(const F8* a) {
-    return _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a[0], a[4]), _mm256_add_ps(a[2], a[6])),
-                         _mm256_add_ps(_mm256_add_ps(a[1], a[5]), _mm256_add_ps(a[3], a[7])));
-  }
+  static Sums add(Sums a, Sums b) { return _mm256_add_epi32(a, b); }
+  static F8 add(F8 a, F8 b) { return _mm256_add_ps(a, b); }
 };
 
 // AVX2 without VNNI: u8 x s8 pairs into int16 (no saturation: codes are at most 128 in

@@ -20,3 +20,20 @@
   X(Q4_K)                              \
   X(Q5_K)                              \
   X(Q6_K)
+
+namespace infer::kernels::cpu::quant {
+
+// The format struct of a block dtype.
+template <base::DataType kType>
+struct FormatOfType;
+#define INFER_FORMAT_OF_TYPE(F)   \
+  template <>                     \
+  struct FormatOfType<F::kType> { \
+    using type = F;               \
+  };
+INFER_FOR_EACH_BLOCK_FORMAT(INFER_FORMAT_OF_TYPE)
+#undef INFER_FORMAT_OF_TYPE
+template <base::DataType kType>
+using FormatOf = typename FormatOfType<kType>::type;
+
+}  // namespace infer::kernels::cpu::quant

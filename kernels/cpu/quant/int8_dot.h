@@ -12,9 +12,10 @@
 //     sc[1]), reduce8(Sums[8]) (lane s = the total of sums[s]); F8,
 //     zero(), set1(f), load(p), halves(lo, hi) (8 packed f16), bytes_u8(b) (8 packed bytes),
 //     mul, fma(a, b, c), cvt(reduced), sum(F8); kTileRows x kTileCols, the tile of the batched
-//     product; kPacked, where the packed tiles of many rows exist (packed_tile): dot_x4,
-//     combine, offset128, transpose8, tree8 (sum's order, lane-wise), store, and kWideUnsigned
-//     (byte products of unsigned codes up to 255 do not saturate).
+//     product; kPacked, where the kernels on prepared weights exist (prepared.h): load_codes,
+//     low_nibbles, high_nibbles, bit_to_16<q>, and_, or_, shr, byte_lanes<b>, load_halves,
+//     dot_x4, combine, add, store, and kWideUnsigned (byte products of unsigned codes up to 255
+//     do not saturate).
 //
 // Each row of x is quantized once per matmul to int8 in sub-blocks of 32 (quantize_rows): a
 // scale dx = max|x| / 127 and codes qx = round(x / dx), with dx times the codes' sums, which
@@ -66,9 +67,16 @@ using BlockRowsFn = void (*)(const uint8_t* w, int64_t row_bytes, int64_t rows,
 using QuantizeFn = void (*)(const float* x, int64_t m, int64_t k, int64_t subs, int8_t* q,
                             float* meta, int32_t* sums);
 
-// One instruction set's block kernels, indexed by block_format_index(), and its quantizer.
+// out[i * ldo + r] for rows [begin, end) (whole blocks of 8) of a weight in the prepared layout
+// (prepared.h), whose rows are `row_bytes` apart as in the file.
+using PreparedRowsFn = void (*)(const uint8_t* prepared, int64_t row_bytes, const QuantizedRows& x,
+                                int64_t m, float* out, int64_t ldo, int64_t begin, int64_t end);
+
+// One instruction set's block kernels, indexed by block_format_index(): on weights as stored, on
+// prepared weights (null where the set or the format has no such kernel), and its quantizer.
 struct BlockKernels {
   BlockRowsFn rows[8];
+  PreparedRowsFn prepared[8];
   QuantizeFn quantize;
 };
 
@@ -198,104 +206,6 @@ inline void block_tile(const uint8_t* w, int64_t row_bytes, const QuantizedRows&
     for (int j = 0; j < Nr; ++j) out[i * ldo + j] = I::sum(acc[i][j]);
 }
 
-// The batched product of many rows of x (prefill) on weight rows packed 8 at a time, so that the
-// 8 lanes of a vector are 8 weight rows and every integer dot product sums into them directly:
-// no horizontal reduction per (x row, weight row, group) as in block_tile. Each lane still goes
-// through the GEMV's float operations in the GEMV's order — acc_s = fma(isum, d dx, acc_s), then
-// fma(m, sx, acc_s), for s = sub-block mod 8, then I::tree8, I::sum's order — and the integer
-// sums are exact in any order, so every result equals block_tile's bit for bit (batch
-// invariance).
-//
-// One packed sub-block of 8 weight rows: codes[q] holds codes 4q..4q+3 of each row as unsigned
-// bytes (signed formats offset by 128, taken back out with x's code sums), then d and m of each.
-template <class I>
-struct PackedSub {
-  typename I::Sums codes[8];
-  typename I::F8 d, m;
-};
-
-// Sub-blocks [8 g, 8 g + 8) of weight rows w[0..8) packed, entry s of the group at packed[s].
-template <class F, class B, class I>
-INFER_INLINE void pack_group(const uint8_t* w, int64_t row_bytes, int64_t g, int n,
-                             PackedSub<I>* packed, int64_t stride) {
-  WeightGroup<F, B, I> rows[8];
-  for (int j = 0; j < 8; ++j) rows[j].template load<0>(w + j * row_bytes, g, n);
-  typename I::F8 d[8], m[8];
-  for (int j = 0; j < 8; ++j) {
-    d[j] = rows[j].scales.d;
-    m[j] = F::kSigned ? I::zero() : rows[j].scales.m;
-  }
-  I::transpose8(d);
-  I::transpose8(m);
-  for (int s = 0; s < 8; ++s) {
-    PackedSub<I>& out = packed[s * stride];
-    for (int j = 0; j < 8; ++j) out.codes[j] = rows[j].codes[s];
-    I::transpose8(out.codes);
-    if constexpr (F::kSigned) {
-      for (int q = 0; q < 8; ++q) out.codes[q] = I::offset128(out.codes[q]);
-    }
-    out.d = d[s];
-    out.m = m[s];
-  }
-}
-
-// out[i][r0 + j] for rows i in [x0, x0 + Mr) of x and the 8 packed weight rows. `packed` holds
-// groups x 8 entries, entry s * groups + g for sub-block 8 g + s.
-template <class F, class I, int Mr>
-INFER_INLINE void packed_tile(const PackedSub<I>* packed, int64_t groups, const QuantizedRows& x,
-                              int64_t x0, float* out, int64_t ldo) {
-  typename I::F8 lanes[Mr][8];
-  for (int s = 0; s < 8; ++s) {
-    typename I::F8 acc[Mr];
-    for (int i = 0; i < Mr; ++i) acc[i] = I::zero();
-    for (int64_t g = 0; g < groups; ++g) {
-      const PackedSub<I>& w = packed[s * groups + g];
-      const int64_t t = 8 * g + s;
-#pragma GCC unroll 4
-      for (int i = 0; i < Mr; ++i) {
-        const int8_t* xq = x.codes(x0 + i) + t * kSub;
-        const int8_t* xr = x.residual_codes(x0 + i) + t * kSub;
-        typename I::Sums coarse = I::zero_sums(), fine = I::zero_sums();
-#pragma GCC unroll 8
-        for (int q = 0; q < 8; ++q) {
-          coarse = I::dot_x4(coarse, w.codes[q], xq + 4 * q);
-          fine = I::dot_x4(fine, w.codes[q], xr + 4 * q);
-        }
-        // 128 q·xq + q·xr, less the offset's 128 Σ(128 xq + xr) for signed codes.
-        const int32_t offset = F::kSigned ? 128 * x.code_sums(x0 + i)[t] : 0;
-        const typename I::Sums sums = I::combine(coarse, fine, offset);
-        const float* dx = x.scales(x0 + i);
-        acc[i] = I::fma(I::cvt(sums), I::mul(w.d, I::set1(dx[t])), acc[i]);
-        if constexpr (!F::kSigned) acc[i] = I::fma(w.m, I::set1(dx[x.subs + t]), acc[i]);
-      }
-    }
-    for (int i = 0; i < Mr; ++i) lanes[i][s] = acc[i];
-  }
-  for (int i = 0; i < Mr; ++i) I::store(out + (x0 + i) * ldo, I::tree8(lanes[i]));
-}
-
-// Weight rows [begin, begin + 8 * blocks) for all m rows of x through packed tiles.
-template <class F, class B, class I>
-void packed_rows(const uint8_t* w, int64_t row_bytes, const QuantizedRows& x, int64_t m, float* out,
-                 int64_t ldo, int64_t begin, int64_t blocks) {
-  const int64_t row_subs = x.k / kSub, groups = (row_subs + 7) / 8;
-  static thread_local std::vector<PackedSub<I>> packed;
-  if (packed.size() < static_cast<size_t>(8 * groups)) packed.resize(8 * groups);
-  for (int64_t b = 0; b < blocks; ++b) {
-    const int64_t r = begin + 8 * b;
-    for (int64_t g = 0; g < groups; ++g) {
-      const int n = static_cast<int>(std::min<int64_t>(8, row_subs - 8 * g));
-      pack_group<F, B, I>(w + r * row_bytes, row_bytes, g, n, packed.data() + g, groups);
-    }
-    int64_t i = 0;
-    for (; i + 4 <= m; i += 4) packed_tile<F, I, 4>(packed.data(), groups, x, i, out + r, ldo);
-    for (; i < m; ++i) packed_tile<F, I, 1>(packed.data(), groups, x, i, out + r, ldo);
-  }
-}
-
-// Rows of x from which packing 8 weight rows pays for itself.
-constexpr int64_t kPackedMinRows = 4;
-
 // BlockRowsFn for format F: one row of x (decode) one weight row at a time, each thread reading a
 // single sequential stream; more rows of x in tiles of I::kTileRows x I::kTileCols.
 template <class F, class B, class I>
@@ -306,16 +216,6 @@ void block_rows(const uint8_t* w, int64_t row_bytes, int64_t rows, const Quantiz
     for (int64_t r = begin; r < end; ++r)
       block_tile<F, B, I, 1, 1>(w + r * row_bytes, row_bytes, x, 0, out + r, ldo, w_end);
     return;
-  }
-  // Prefill: packed tiles of 8 weight rows, where the instruction set has them (I::kPacked) and
-  // its byte products take the format's codes as unsigned bytes; the rows past the last 8 as
-  // below.
-  if constexpr (I::kPacked && !F::kHalfScales) {
-    if (m >= kPackedMinRows && (!F::kSigned || I::kWideUnsigned)) {
-      const int64_t blocks = (end - begin) / 8;
-      packed_rows<F, B, I>(w, row_bytes, x, m, out, ldo, begin, blocks);
-      begin += 8 * blocks;
-    }
   }
   // Whole tiles, then the rows of x left over one at a time, then the weight rows left over:
   // four tile shapes in all, whatever m and the span (each shape is compiled for 8 formats).
@@ -398,16 +298,6 @@ inline void quantize_rows(const float* x, int64_t m, int64_t k, int64_t subs, in
       if (!finite) dx[s] = sx[s] = NAN;
     }
   }
-}
-
-template <class B, class I>
-BlockKernels block_kernels() {
-  BlockKernels table{};
-  table.quantize = quantize_rows;
-#define INFER_BLOCK_ROWS(F) table.rows[block_format_index(F::kType)] = block_rows<F, B, I>;
-  INFER_FOR_EACH_BLOCK_FORMAT(INFER_BLOCK_ROWS)
-#undef INFER_BLOCK_ROWS
-  return table;
 }
 
 }  // namespace infer::kernels::cpu::quant

@@ -11,6 +11,7 @@ struct Q4_K {
   static constexpr base::DataType kType = base::DataType::kQ4_K;
   static constexpr int kBlock = 256, kBytes = 144, kSubs = 8;
   static constexpr bool kSigned = false, kHalfScales = false;
+  static constexpr int kCodeBits = 4, kZeroCode = 0;
 
   INFER_HOST_DEVICE static void dequantize(const uint8_t* b, float* out) {
     k4_dequantize(b, b + 16, nullptr, out);

@@ -9,6 +9,7 @@ struct Q5_0 {
   static constexpr base::DataType kType = base::DataType::kQ5_0;
   static constexpr int kBlock = 32, kBytes = 22, kSubs = 1;
   static constexpr bool kSigned = false, kHalfScales = false;
+  static constexpr int kCodeBits = 5, kZeroCode = 16;
 
   INFER_HOST_DEVICE static void dequantize(const uint8_t* b, float* out) {
     const float d = half_at(b);

@@ -10,6 +10,7 @@ struct Q5_K {
   static constexpr base::DataType kType = base::DataType::kQ5_K;
   static constexpr int kBlock = 256, kBytes = 176, kSubs = 8;
   static constexpr bool kSigned = false, kHalfScales = false;
+  static constexpr int kCodeBits = 5, kZeroCode = 0;
 
   INFER_HOST_DEVICE static void dequantize(const uint8_t* b, float* out) {
     k4_dequantize(b, b + 48, b + 16, out);

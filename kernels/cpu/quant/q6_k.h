@@ -12,6 +12,7 @@ struct Q6_K {
   static constexpr int kBlock = 256, kBytes = 210, kSubs = 8;
   // Codes are handed to the kernels as the signed q - 32.
   static constexpr bool kSigned = true, kHalfScales = true;
+  static constexpr int kCodeBits = 6, kZeroCode = 128;
 
   INFER_HOST_DEVICE static int code(const uint8_t* b, int s, int i) {
     const int h = s / 4, t = s % 4;

@@ -8,6 +8,7 @@ struct Q8_0 {
   static constexpr base::DataType kType = base::DataType::kQ8_0;
   static constexpr int kBlock = 32, kBytes = 34, kSubs = 1;
   static constexpr bool kSigned = true, kHalfScales = false;
+  static constexpr int kCodeBits = 8, kZeroCode = 128;
 
   INFER_HOST_DEVICE static void dequantize(const uint8_t* b, float* out) {
     const float d = half_at(b);

@@ -19,6 +19,9 @@ class MappedFile {
   const std::string& path() const { return path_; }
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
+  // Drops the pages read so far from this process (they are read again from the page cache, or
+  // the file, when next touched): for weights that have been copied elsewhere.
+  void release_pages() const;
 
  private:
   MappedFile(std::string path, const uint8_t* data, size_t size);

@@ -15,4 +15,11 @@ int64_t first_nonfinite_block(base::DataType dtype, const void* data, int64_t bl
 // gguf package's dequantize.
 void dequantize_blocks(base::DataType dtype, const void* data, int64_t n, float* out);
 
+// Whether the CPU kernels of the ISA in use compute `dtype` faster from a prepared copy of the
+// weight (the same number of bytes, 8 rows interleaved; kernels/cpu/quant/prepared.h).
+bool uses_prepared_layout(base::DataType dtype);
+
+// out = the prepared copy of a [rows, cols] weight of `dtype` at `data` (as many bytes).
+void prepare_blocks(base::DataType dtype, const void* data, int64_t rows, int64_t cols, void* out);
+
 }  // namespace infer::kernels

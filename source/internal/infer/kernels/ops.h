@@ -35,6 +35,10 @@ struct WeightRef {
   const float* scales = nullptr;
   int64_t group_size = 0;
   const float* offsets = nullptr;
+  // Block formats on the CPU: the same bytes rearranged for the kernels of the ISA in use
+  // (kernels::prepare_blocks), or null; with it, the matrix's number of rows.
+  const void* prepared = nullptr;
+  int64_t rows = 0;
 };
 
 // out[t, :] = table[ids[t], :] (dequantised); table is [vocab, dim]. ids are checked by the caller.

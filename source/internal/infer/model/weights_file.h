@@ -44,6 +44,9 @@ class WeightsFile {
   // A 64-bit hash (FNV-1a) of the file's header: the config and every tensor's name, dtype,
   // shape and place. Saved sessions carry it to recognise the model they belong to.
   uint64_t fingerprint() const { return fingerprint_; }
+  // Drops the file's pages from this process (MappedFile::release_pages): once the layers hold
+  // their own copies of the weights, the rest is read again on demand.
+  void release_pages() const { file_->release_pages(); }
   // A CPU view of tensor `name`, checked against `expected_shape`; throws FormatError naming the
   // file and the tensor when it is missing or has another shape.
   tensor::Tensor get(const std::string& name, const tensor::Shape& expected_shape) const;

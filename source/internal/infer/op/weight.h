@@ -14,6 +14,9 @@ struct Weight {
   tensor::Tensor scales;  // i8 only: [rows, cols / group_size] f32; empty otherwise
   int64_t group_size = 0;
   tensor::Tensor offsets;  // asymmetric i8 only: [rows, cols / group_size] f32; empty otherwise
+  // Block formats on the CPU: the same blocks rearranged for the kernels (Matmul makes it when
+  // the ISA in use computes on it); empty otherwise.
+  tensor::Tensor prepared;
 
   base::DataType dtype() const { return data.dtype(); }
   base::DeviceType device() const { return data.device(); }
@@ -21,14 +24,19 @@ struct Weight {
     const auto floats = [](const tensor::Tensor& t) -> const float* {
       return t.empty() ? nullptr : t.data<float>();
     };
-    return {data.raw_data(), floats(scales), group_size, floats(offsets)};
+    return {data.raw_data(),
+            floats(scales),
+            group_size,
+            floats(offsets),
+            prepared.empty() ? nullptr : prepared.raw_data(),
+            data.empty() ? 0 : data.dim(0)};
   }
-  // A copy on `device` (data, scales and offsets).
+  // A copy on `device` (data, scales and offsets; no prepared copy).
   Weight to(base::DeviceType device) const {
     const auto copy = [&](const tensor::Tensor& t) {
       return t.empty() ? tensor::Tensor() : t.to(device);
     };
-    return {data.to(device), copy(scales), group_size, copy(offsets)};
+    return {data.to(device), copy(scales), group_size, copy(offsets), {}};
   }
 };
 
