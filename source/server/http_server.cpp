@@ -16,6 +16,7 @@
 #include "infer/base/json_input.h"
 #include "openai_request.h"
 #include "openai_response.h"
+#include "request_fields.h"
 
 namespace infer::server {
 
@@ -215,8 +216,9 @@ void HttpServer::add_routes() {
       if (content == body.end() || !content->is_string())
         throw invalid_request("content", "'content' must be a string");
       tokenizer::EncodeOptions options;
-      options.add_special_tokens = body.value("add_special", false);
-      options.parse_special = body.value("parse_special", false);
+      options.add_special_tokens = false;
+      read_bool(body, "add_special", options.add_special_tokens);
+      read_bool(body, "parse_special", options.parse_special);
       res.set_content(
           dump_json(json{{"tokens", tokenizer_->encode(content->get<std::string>(), options)}}),
           "application/json");

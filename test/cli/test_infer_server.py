@@ -251,6 +251,8 @@ def test_tokenize_and_detokenize_round_trip(server):
     assert status == 400 and json.loads(data)["error"]["param"] == "tokens"
     status, data = server.request("POST", "/tokenize", json.dumps({"text": "x"}), auth)
     assert status == 400 and json.loads(data)["error"]["param"] == "content"
+    status, data = server.request("POST", "/tokenize", json.dumps({"content": "x", "add_special": "yes"}), auth)
+    assert status == 400 and json.loads(data)["error"]["param"] == "add_special"
 
 
 def test_a_client_that_disconnects_mid_stream_does_not_stop_the_others(server, client):

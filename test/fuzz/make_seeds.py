@@ -152,6 +152,9 @@ def http_request_seeds() -> list[bytes]:
         {"prompt": "Once upon a time", "max_tokens": 16, "echo": False, "logprobs": 2},
         {"prompt": [1, 415, 302, 2047], "max_tokens": 4, "ignore_eos": True},
         {"system": "You are a pirate.", "temperature": 0.2, "content": "Ahoy", "turn": 0},
+        # Once a crash: a content part whose "type" is an object.
+        {"messages": [{"role": "user", "content": [{"type": {"name": "add"}, "text": "x"}]}],
+         "add_special": "yes"},
     ]
     return [json.dumps(b).encode() for b in bodies]
 

@@ -94,6 +94,10 @@ TEST_F(OpenAiRequestTest, ErrorsNameTheField) {
             "messages[0].content");
   EXPECT_EQ(error_of({{"messages", {{{"role", "wizard"}, {"content", "x"}}}}}).param,
             "messages[0].role");
+  // A content part whose "type" is no string (found by the http_request fuzzer).
+  const json odd_part = {{"type", {{"name", "add"}}}, {"text", "x"}};
+  EXPECT_EQ(error_of({{"messages", {{{"role", "user"}, {"content", {odd_part}}}}}}).param,
+            "messages[0].content");
   EXPECT_EQ(error_of({{"messages", hi}, {"temperature", "hot"}}).param, "temperature");
   EXPECT_EQ(error_of({{"messages", hi}, {"temperature", 2.5}}).param, "temperature");
   EXPECT_EQ(error_of({{"messages", hi}, {"top_p", 0}}).param, "top_p");
