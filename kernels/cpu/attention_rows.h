@@ -118,11 +118,11 @@ static inline void attention_rows(const float* q, const float* k_pool, const flo
 }
 
 // attention_rows compiled for AVX2 + FMA and for AVX-512; base::cpu_isa() picks.
-void attention_rows_avx2(const float* q, const float* k_pool, const float* v_pool, float* out,
-                         int64_t n_tokens, const KvPages& pages, int64_t n_heads,
-                         int64_t n_kv_heads, int64_t head_dim);
-void attention_rows_avx512(const float* q, const float* k_pool, const float* v_pool, float* out,
-                           int64_t n_tokens, const KvPages& pages, int64_t n_heads,
-                           int64_t n_kv_heads, int64_t head_dim);
+#define INFER_ATTENTION_ROWS_FOR_ISA(name)                                               \
+  void name(const float* q, const float* k_pool, const float* v_pool, float* out,        \
+            int64_t n_tokens, const KvPages& pages, int64_t n_heads, int64_t n_kv_heads, \
+            int64_t head_dim)
+INFER_ATTENTION_ROWS_FOR_ISA(attention_rows_avx2);
+INFER_ATTENTION_ROWS_FOR_ISA(attention_rows_avx512);
 
 }  // namespace infer::kernels::cpu
