@@ -1,6 +1,8 @@
 // Matmul, fused group matmul and embedding for GGUF block weights: x is quantized to int8 once
 // per call (quantize_rows), then each thread runs its share of the weight rows through the
-// instruction set's block kernels (quant/int8_dot.h). Embedding rows are dequantized exactly.
+// instruction set's block kernels: on the prepared copy of the weight (quant/prepared.h) where it
+// has one, else on the blocks as stored (quant/int8_dot.h). Embedding rows are dequantized
+// exactly.
 #include <omp.h>
 
 #include <cstring>
@@ -132,7 +134,7 @@ void block_matmul(base::DataType dtype, const WeightRef& w, const float* x, int6
 void block_matmul_group(base::DataType dtype, const WeightRef* w, const float* x, float* const* ys,
                         const int64_t* n, int count, int64_t k) {
   check_row(dtype, k);
-  kernel_index(dtype);
+  kernel_index(dtype);  // throws here, not inside the parallel region (which would terminate)
   const quant::QuantizedRows xq = quantized(x, 1, k);
   const int64_t row_bytes = static_cast<int64_t>(base::dtype_bytes(dtype, k));
   // Spans in whole blocks of 8 rows, the prepared layout's unit.
@@ -242,8 +244,8 @@ void prepare_blocks(DataType dtype, const void* data, int64_t rows, int64_t cols
     if constexpr (cpu::quant::PreparedLayout<F>::kExists) {
 #pragma omp parallel for schedule(static)
       for (int64_t b = 0; b < blocks; ++b)
-        cpu::quant::prepare_rows<F>(in + b * 8 * row_bytes, row_bytes, 1,
-                                    prepared + b * 8 * row_bytes);
+        cpu::quant::prepare_block<F>(in + b * 8 * row_bytes, row_bytes,
+                                     prepared + b * 8 * row_bytes);
       // The rows past the last whole block of 8 as stored.
       std::memcpy(prepared + blocks * 8 * row_bytes, in + blocks * 8 * row_bytes,
                   static_cast<size_t>((rows - blocks * 8) * row_bytes));

@@ -40,55 +40,52 @@ struct PreparedLayout {
   static constexpr int kHeaderBytes = kSuperBlocks ? 128 : 0;
 };
 
-// Rows [0, 8 blocks) of a weight of `row_bytes` per row into `out` (the same bytes).
+// 8 rows of a weight at `rows`, `row_bytes` apart, into `out` (as many bytes).
 template <class F>
-void prepare_rows(const uint8_t* w, int64_t row_bytes, int64_t blocks, uint8_t* out) {
+void prepare_block(const uint8_t* rows, int64_t row_bytes, uint8_t* out) {
   using L = PreparedLayout<F>;
   static_assert(!L::kExists || L::kHeaderBytes + F::kSubs * L::kSubBytes == 8 * F::kBytes,
                 "the prepared layout holds exactly the file's bytes");
   const int64_t per_row = row_bytes / F::kBytes;
-  for (int64_t b = 0; b < blocks; ++b) {
-    const uint8_t* rows = w + b * 8 * row_bytes;
-    uint8_t* o = out + b * 8 * row_bytes;
-    for (int64_t blk = 0; blk < per_row; ++blk) {
-      const auto block = [&](int j) { return rows + j * row_bytes + blk * F::kBytes; };
-      if constexpr (L::kSuperBlocks) {
-        for (int j = 0; j < 8; ++j) {
-          std::memcpy(o + 2 * j, block(j), 2);
-          std::memcpy(o + 16 + 2 * j, block(j) + 2, 2);
-          for (int word = 0; word < 3; ++word)
-            std::memcpy(o + 32 + 32 * word + 4 * j, block(j) + 4 + 4 * word, 4);
-        }
-        o += L::kHeaderBytes;
+  uint8_t* o = out;
+  for (int64_t blk = 0; blk < per_row; ++blk) {
+    const auto block = [&](int j) { return rows + j * row_bytes + blk * F::kBytes; };
+    if constexpr (L::kSuperBlocks) {
+      for (int j = 0; j < 8; ++j) {
+        std::memcpy(o + 2 * j, block(j), 2);
+        std::memcpy(o + 16 + 2 * j, block(j) + 2, 2);
+        for (int word = 0; word < 3; ++word)
+          std::memcpy(o + 32 + 32 * word + 4 * j, block(j) + 4 + 4 * word, 4);
       }
-      for (int s = 0; s < F::kSubs; ++s) {
-        uint8_t c[8][32];
-        for (int j = 0; j < 8; ++j) {
-          const GenericBytes::V v = F::template codes<GenericBytes>(block(j), s);
-          for (int e = 0; e < 32; ++e) c[j][e] = F::kSigned ? v.b[e] ^ 0x80 : v.b[e];
-        }
-        for (int j = 0; j < 8; ++j) {
-          for (int i = 0; i < 4; ++i) {
-            if constexpr (F::kCodeBits == 8) {
-              for (int q = 0; q < 8; ++q) o[32 * q + 4 * j + i] = c[j][4 * q + i];
-            } else {
-              for (int p = 0; p < 4; ++p)
-                o[32 * p + 4 * j + i] =
-                    static_cast<uint8_t>((c[j][4 * p + i] & 15) | (c[j][16 + 4 * p + i] & 15) << 4);
-              if constexpr (F::kCodeBits == 5) {
-                uint8_t fifth = 0;
-                for (int q = 0; q < 8; ++q) fifth |= ((c[j][4 * q + i] >> 4) & 1) << q;
-                o[128 + 4 * j + i] = fifth;
-              }
+      o += L::kHeaderBytes;
+    }
+    for (int s = 0; s < F::kSubs; ++s) {
+      uint8_t c[8][32];
+      for (int j = 0; j < 8; ++j) {
+        const GenericBytes::V v = F::template codes<GenericBytes>(block(j), s);
+        for (int e = 0; e < 32; ++e) c[j][e] = F::kSigned ? v.b[e] ^ 0x80 : v.b[e];
+      }
+      for (int j = 0; j < 8; ++j) {
+        for (int i = 0; i < 4; ++i) {
+          if constexpr (F::kCodeBits == 8) {
+            for (int q = 0; q < 8; ++q) o[32 * q + 4 * j + i] = c[j][4 * q + i];
+          } else {
+            for (int p = 0; p < 4; ++p)
+              o[32 * p + 4 * j + i] =
+                  static_cast<uint8_t>((c[j][4 * p + i] & 15) | (c[j][16 + 4 * p + i] & 15) << 4);
+            if constexpr (F::kCodeBits == 5) {
+              uint8_t fifth = 0;
+              for (int q = 0; q < 8; ++q) fifth |= ((c[j][4 * q + i] >> 4) & 1) << q;
+              o[128 + 4 * j + i] = fifth;
             }
           }
-          if constexpr (!L::kSuperBlocks) {
-            std::memcpy(o + L::kCodeBytes + 2 * j, block(j), 2);
-            if constexpr (L::kMinimum) std::memcpy(o + L::kCodeBytes + 16 + 2 * j, block(j) + 2, 2);
-          }
         }
-        o += L::kSubBytes;
+        if constexpr (!L::kSuperBlocks) {
+          std::memcpy(o + L::kCodeBytes + 2 * j, block(j), 2);
+          if constexpr (L::kMinimum) std::memcpy(o + L::kCodeBytes + 16 + 2 * j, block(j) + 2, 2);
+        }
       }
+      o += L::kSubBytes;
     }
   }
 }
