@@ -136,8 +136,6 @@ struct Model::Impl {
   };
 
   Impl(WeightsFile weights, const LoadOptions& options);
-  // Drops the weights file's pages from memory once `weight` has a prepared copy.
-  void release_prepared_pages(const op::Weight& weight) const;
   // Checks the batch against the cache and makes room for it; fills the workspace's metadata.
   void prepare_batch(const Batch& batch, KvCache::Impl& cache) const;
   const std::vector<float>& forward(const Batch& batch, KvCache::Impl& cache) const;
@@ -215,7 +213,7 @@ Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
       c.tied_embeddings ? embed : w.get_weight("head.weight", {c.vocab_size, c.dim}));
   if (c.tied_embeddings) embed.prepared = head->weight().prepared;
   embedding = std::make_unique<op::Embedding>(embed);
-  release_prepared_pages(head->weight());
+  weights.release_pages();
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
     blocks.push_back(Block{
@@ -232,17 +230,14 @@ Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
                          op::Matmul(w.get_weight(p + "mlp.up.weight", {c.hidden_dim, c.dim}))}),
         op::Matmul(w.get_weight(p + "mlp.down.weight", {c.dim, c.hidden_dim})),
     });
-    release_prepared_pages(blocks.back().down.weight());
+    // Loading has read this layer's blocks (their checks, the prepared copies, a copy to the
+    // GPU): their pages are dropped, so that they never stay resident beside the copies; what
+    // the layers still read in place (weights as stored, norms, embedding rows) comes back on
+    // demand.
+    weights.release_pages();
   }
   final_norm = std::make_unique<op::RmsNorm>(w.get("norm.weight", {c.dim}), c.norm_eps);
   w.check_all_used();
-}
-
-void Model::Impl::release_prepared_pages(const op::Weight& weight) const {
-  // A matmul on a prepared copy no longer reads the file's blocks, which preparing it has just
-  // read: dropped after each layer, they never stay resident beside the copies (the embedding
-  // rows in use and the small tensors are read again on demand).
-  if (!weight.prepared.empty()) weights.release_pages();
 }
 
 void Model::Impl::prepare_batch(const Batch& batch, KvCache::Impl& cache) const {
