@@ -313,8 +313,9 @@ struct I8Block {
   template <int R, int C>
   void run(int64_t i, int64_t j) const {
     const int64_t groups = k / w->group_size;
-    i8_block<V, R, C>(*w, j, x + i * k, k, group_sums + i * groups, groups, k, out + i * ldo + j,
-                      ldo, widen);
+    // Symmetric weights have no group sums: a null pointer may not be offset.
+    const float* row_sums = group_sums != nullptr ? group_sums + i * groups : nullptr;
+    i8_block<V, R, C>(*w, j, x + i * k, k, row_sums, groups, k, out + i * ldo + j, ldo, widen);
   }
 };
 
