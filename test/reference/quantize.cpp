@@ -3,25 +3,55 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace infer::test::reference {
+namespace {
+// IEEE half by its definition, in float arithmetic: no compiler half type (clang 14, the
+// sanitizer + fuzzer build's compiler, has none on x86-64) and nothing shared with the kernels.
+// std::nearbyint rounds to nearest even in the default rounding mode, as the conversion must.
+uint16_t half_bits(float v) {
+  const uint16_t sign = std::signbit(v) ? 0x8000 : 0;
+  const float a = std::fabs(v);
+  if (std::isnan(v)) return sign | 0x7E00;
+  if (a >= 65520.0f) return sign | 0x7C00;  // 65520 and above round to infinity
+  if (a < std::ldexp(1.0f, -14)) {          // subnormal: units of 2^-24 (1024 reaches 2^-14)
+    return sign | static_cast<uint16_t>(std::nearbyint(std::ldexp(a, 24)));
+  }
+  int exponent;
+  std::frexp(a, &exponent);
+  --exponent;  // a = 1.f * 2^exponent
+  auto significand = static_cast<uint32_t>(std::nearbyint(std::ldexp(a, 10 - exponent)));
+  if (significand == 2048) {  // rounded up to the next power of two
+    significand = 1024;
+    ++exponent;
+  }
+  return sign | static_cast<uint16_t>((exponent + 15) << 10) |
+         static_cast<uint16_t>(significand - 1024);
+}
+
+float half_value(uint16_t h) {
+  const float sign = (h & 0x8000) ? -1.0f : 1.0f;
+  const int exponent = (h >> 10) & 0x1F;
+  const int mantissa = h & 0x3FF;
+  if (exponent == 0x1F) {
+    return mantissa ? std::numeric_limits<float>::quiet_NaN()
+                    : sign * std::numeric_limits<float>::infinity();
+  }
+  if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
+  return sign * std::ldexp(static_cast<float>(1024 + mantissa), exponent - 25);
+}
+}  // namespace
 
 std::vector<uint16_t> to_f16(const std::vector<float>& v) {
   std::vector<uint16_t> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    const _Float16 h = static_cast<_Float16>(v[i]);
-    std::memcpy(&out[i], &h, 2);
-  }
+  for (size_t i = 0; i < v.size(); ++i) out[i] = half_bits(v[i]);
   return out;
 }
 
 std::vector<float> from_f16(const std::vector<uint16_t>& v) {
   std::vector<float> out(v.size());
-  for (size_t i = 0; i < v.size(); ++i) {
-    _Float16 h;
-    std::memcpy(&h, &v[i], 2);
-    out[i] = static_cast<float>(h);
-  }
+  for (size_t i = 0; i < v.size(); ++i) out[i] = half_value(v[i]);
   return out;
 }
 

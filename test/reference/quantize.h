@@ -1,6 +1,6 @@
 #pragma once
 // Reference conversions to the stored weight dtypes, written independently of the kernels
-// (f16 through the compiler's _Float16), for kernel tests.
+// (f16 by the format's definition), for kernel tests.
 #include <cstdint>
 #include <vector>
 
