@@ -83,26 +83,6 @@ int64_t resolve_max_seq_len(const ModelConfig& config, const LoadOptions& option
   return options.max_seq_len == 0 ? config.max_position_embeddings : options.max_seq_len;
 }
 
-// A file whose weight matrices are stored in a dtype the device has no kernels for is refused
-// by name before anything is copied. Only when the device's back end is present (it has the f32
-// kernels): otherwise require_device explains what is missing.
-void check_device_runs_dtypes(const WeightsFile& file, base::DeviceType device) {
-  using kernels::OpKind;
-  if (!kernels::find_kernel({OpKind::kMatmul, device, base::DataType::kF32})) return;
-  for (const auto& [name, info] : file.tensors()) {
-    if (info.shape.size() != 2 || name.size() < 7 || name.compare(name.size() - 7, 7, ".weight"))
-      continue;
-    const bool embedding = name == "embed.weight";
-    if (kernels::find_kernel(
-            {embedding ? OpKind::kEmbedding : OpKind::kMatmul, device, info.dtype}))
-      continue;
-    throw base::Unsupported(file.path() + ": tensor " + name + " is stored as " +
-                            base::dtype_name(info.dtype) + ", which " + base::device_name(device) +
-                            " has no kernels for; export the model with --dtype fp32 for this "
-                            "device, or run it on cpu");
-  }
-}
-
 // LoadOptions::bf16_activations only means something for bf16 matrices on a CPU that has the
 // dot-product instructions; anything else is refused rather than silently ignored.
 void check_bf16_activations(const WeightsFile& file, const LoadOptions& options) {
@@ -164,7 +144,6 @@ std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& o
     WeightsFile weights = WeightsFile::open(path);
     if (options.device == base::DeviceType::kCPU) base::cpu_isa();  // a bad INFER_ISA fails here
     check_bf16_activations(weights, options);
-    check_device_runs_dtypes(weights, options.device);
     base::require_device(options.device);
     return std::unique_ptr<Model>(new Model(std::make_unique<Impl>(std::move(weights), options)));
   } catch (const std::bad_alloc&) {

@@ -1,0 +1,183 @@
+// f16, bf16 and group-wise int8 weights on CUDA, kept in their stored dtype in GPU memory and
+// widened in registers: decode through gemv_rows_kernel (16-byte loads where the rows allow
+// them), prefill through dequantized_gemm, embedding rows widened straight into the output.
+// The widened values equal the CPU's: f16 and bf16 convert exactly, and an int8 element is
+// fma(q, scale, offset) as in the CPU's row widening.
+#include <cuda_fp16.h>
+
+#include <cstdint>
+#include <string>
+
+#include "dequantized_gemm.cuh"
+#include "gemv_rows.cuh"
+#include "infer/base/error.h"
+#include "infer/kernels/registry.h"
+
+namespace infer::kernels::cuda {
+namespace {
+
+struct WidenF16 {
+  __device__ float operator()(uint16_t h) const { return __half2float(__ushort_as_half(h)); }
+};
+struct WidenBF16 {
+  __device__ float operator()(uint16_t h) const {
+    return __uint_as_float(static_cast<uint32_t>(h) << 16);
+  }
+};
+
+bool aligned_16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+// f16 or bf16 rows [n, k]. With `vectorized` (k a multiple of 8 and the data 16-byte aligned, so
+// every row is), each lane reads 8 values per load and a warp 512 contiguous bytes.
+template <class Widen>
+struct HalfRows {
+  const uint16_t* data;
+  bool vectorized;
+
+  __device__ float value(int64_t row, int64_t c, int64_t k) const {
+    return Widen{}(data[row * k + c]);
+  }
+
+  template <int M>
+  __device__ void accumulate(int64_t row, int lane, const float* x, int64_t k, float* acc) const {
+    const uint16_t* w = data + row * k;
+    if (vectorized) {
+      for (int64_t c = 8 * lane; c < k; c += 8 * kWarp) {
+        const uint4 packed = *reinterpret_cast<const uint4*>(w + c);
+        const uint32_t words[4] = {packed.x, packed.y, packed.z, packed.w};
+#pragma unroll
+        for (int e = 0; e < 8; ++e) {
+          const float v = Widen{}(static_cast<uint16_t>(words[e / 2] >> (16 * (e % 2))));
+          for (int i = 0; i < M; ++i) acc[i] = __fmaf_rn(v, x[i * k + c + e], acc[i]);
+        }
+      }
+      return;
+    }
+    for (int64_t c = lane; c < k; c += kWarp) {
+      const float v = Widen{}(w[c]);
+      for (int i = 0; i < M; ++i) acc[i] = __fmaf_rn(v, x[i * k + c], acc[i]);
+    }
+  }
+};
+
+// Group-wise int8 rows [n, k] with f32 scales (and offsets) per group of `group` values. Each
+// lane takes whole groups, as the CPU does: the group's products summed, then scaled once, and
+// the offset times the group's sum of x. With `vectorized` (groups and rows in multiples of 16
+// bytes, 16-byte aligned data), 16 codes per load.
+struct I8Rows {
+  const int8_t* data;
+  const float* scales;
+  const float* offsets;  // null for symmetric weights
+  int64_t group;
+  bool vectorized;
+
+  __device__ float value(int64_t row, int64_t c, int64_t k) const {
+    const int64_t g = row * (k / group) + c / group;
+    return __fmaf_rn(static_cast<float>(data[row * k + c]), scales[g],
+                     offsets != nullptr ? offsets[g] : 0.0f);
+  }
+
+  template <int M>
+  __device__ void accumulate(int64_t row, int lane, const float* x, int64_t k, float* acc) const {
+    const int64_t groups = k / group;
+    const int8_t* w = data + row * k;
+    for (int64_t g = lane; g < groups; g += kWarp) {
+      float products[M] = {}, x_sums[M] = {};
+      const int64_t begin = g * group, end = begin + group;
+      const auto add = [&](int64_t c, float q) {
+        for (int i = 0; i < M; ++i) {
+          products[i] = __fmaf_rn(q, x[i * k + c], products[i]);
+          x_sums[i] += x[i * k + c];
+        }
+      };
+      if (vectorized) {
+        for (int64_t c = begin; c < end; c += 16) {
+          const int4 packed = *reinterpret_cast<const int4*>(w + c);
+          const int32_t words[4] = {packed.x, packed.y, packed.z, packed.w};
+#pragma unroll
+          for (int e = 0; e < 16; ++e)
+            add(c + e, static_cast<float>(static_cast<int8_t>(words[e / 4] >> (8 * (e % 4)))));
+        }
+      } else {
+        for (int64_t c = begin; c < end; ++c) add(c, static_cast<float>(w[c]));
+      }
+      const float scale = scales[row * groups + g];
+      const float offset = offsets != nullptr ? offsets[row * groups + g] : 0.0f;
+      for (int i = 0; i < M; ++i) {
+        acc[i] = __fmaf_rn(products[i], scale, acc[i]);
+        if (offsets != nullptr) acc[i] = __fmaf_rn(offset, x_sums[i], acc[i]);
+      }
+    }
+  }
+};
+
+// out[r, :] = weight row (ids[r] when ids is given, else first + r), widened; one thread per value.
+template <class Rows>
+__global__ void widen_rows_kernel(Rows w, int64_t first, const int32_t* ids, int64_t rows,
+                                  int64_t k, float* out) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i >= rows * k) return;
+  const int64_t r = i / k, c = i % k;
+  out[i] = w.value(ids != nullptr ? ids[r] : first + r, c, k);
+}
+
+template <class Rows>
+void widen_rows(cudaStream_t stream, const Rows& w, int64_t first, const int32_t* ids, int64_t rows,
+                int64_t k, float* out) {
+  if (rows == 0) return;
+  widen_rows_kernel<Rows>
+      <<<blocks_for(rows * k, 256), 256, 0, stream>>>(w, first, ids, rows, k, out);
+  INFER_CUDA_CHECK_LAUNCH();
+}
+
+template <class Widen>
+HalfRows<Widen> half_rows(const WeightRef& w, int64_t k) {
+  return {static_cast<const uint16_t*>(w.data), k % 8 == 0 && aligned_16(w.data)};
+}
+
+I8Rows i8_rows(const WeightRef& w, int64_t k) {
+  if (w.scales == nullptr || w.group_size <= 0 || k % w.group_size != 0) {
+    throw base::InvalidArgument("i8 weight rows of " + std::to_string(k) +
+                                " values need scales per group of a size that divides them "
+                                "(group size " +
+                                std::to_string(w.group_size) + ")");
+  }
+  return {static_cast<const int8_t*>(w.data), w.scales, w.offsets, w.group_size,
+          w.group_size % 16 == 0 && aligned_16(w.data)};
+}
+
+template <class Rows, Rows (*kRows)(const WeightRef&, int64_t)>
+void matmul_stored_cuda(const KernelContext& ctx, const float* x, const WeightRef& weight,
+                        float* out, int64_t m, int64_t n, int64_t k) {
+  const Rows w = kRows(weight, k);
+  cudaStream_t stream = stream_of(ctx);
+  if (m == 0 || launch_gemv_rows(stream, w, x, m, n, k, out)) return;
+  dequantized_gemm(stream, x, m, n, k, out, [&](int64_t r0, int64_t rows, float* f32) {
+    widen_rows(stream, w, r0, nullptr, rows, k, f32);
+  });
+}
+
+template <class Rows, Rows (*kRows)(const WeightRef&, int64_t)>
+void embedding_stored_cuda(const KernelContext& ctx, const WeightRef& table, const int32_t* ids,
+                           int64_t n_tokens, int64_t dim, float* out) {
+  widen_rows(stream_of(ctx), kRows(table, dim), 0, ids, n_tokens, dim, out);
+}
+
+using F16Rows = HalfRows<WidenF16>;
+using BF16Rows = HalfRows<WidenBF16>;
+
+INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, base::DataType::kF16,
+                      (matmul_stored_cuda<F16Rows, half_rows<WidenF16>>));
+INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, base::DataType::kBF16,
+                      (matmul_stored_cuda<BF16Rows, half_rows<WidenBF16>>));
+INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, base::DataType::kI8,
+                      (matmul_stored_cuda<I8Rows, i8_rows>));
+INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, base::DataType::kF16,
+                      (embedding_stored_cuda<F16Rows, half_rows<WidenF16>>));
+INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, base::DataType::kBF16,
+                      (embedding_stored_cuda<BF16Rows, half_rows<WidenBF16>>));
+INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, base::DataType::kI8,
+                      (embedding_stored_cuda<I8Rows, i8_rows>));
+
+}  // namespace
+}  // namespace infer::kernels::cuda
