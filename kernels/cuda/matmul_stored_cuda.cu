@@ -166,18 +166,15 @@ void embedding_stored_cuda(const KernelContext& ctx, const WeightRef& table, con
 using F16Rows = HalfRows<WidenF16>;
 using BF16Rows = HalfRows<WidenBF16>;
 
-INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, base::DataType::kF16,
-                      (matmul_stored_cuda<F16Rows, half_rows<WidenF16>>));
-INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, base::DataType::kBF16,
-                      (matmul_stored_cuda<BF16Rows, half_rows<WidenBF16>>));
-INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, base::DataType::kI8,
-                      (matmul_stored_cuda<I8Rows, i8_rows>));
-INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, base::DataType::kF16,
-                      (embedding_stored_cuda<F16Rows, half_rows<WidenF16>>));
-INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, base::DataType::kBF16,
-                      (embedding_stored_cuda<BF16Rows, half_rows<WidenBF16>>));
-INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, base::DataType::kI8,
-                      (embedding_stored_cuda<I8Rows, i8_rows>));
+#define INFER_REGISTER_CUDA_STORED(dtype, Rows, make)                \
+  INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, dtype,    \
+                        (matmul_stored_cuda<Rows, make>));           \
+  INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, dtype, \
+                        (embedding_stored_cuda<Rows, make>));
+INFER_REGISTER_CUDA_STORED(base::DataType::kF16, F16Rows, half_rows<WidenF16>)
+INFER_REGISTER_CUDA_STORED(base::DataType::kBF16, BF16Rows, half_rows<WidenBF16>)
+INFER_REGISTER_CUDA_STORED(base::DataType::kI8, I8Rows, i8_rows)
+#undef INFER_REGISTER_CUDA_STORED
 
 }  // namespace
 }  // namespace infer::kernels::cuda
