@@ -7,7 +7,7 @@
 
 namespace infer::base {
 
-// Defined in cuda_runtime.cpp or no_cuda.cpp.
+// Defined in cuda_backend.cpp (through the CUDA module when there is one).
 Allocator& cuda_allocator();
 void cuda_copy_bytes(void* dst, DeviceType dst_device, const void* src, DeviceType src_device,
                      size_t bytes);

@@ -1,4 +1,4 @@
-#include "cuda_backend.h"
+#include "infer/base/cuda_backend.h"
 
 #include <dlfcn.h>
 

@@ -6,7 +6,7 @@
 
 namespace infer::base {
 
-// Defined in cuda_runtime.cpp or no_cuda.cpp, whichever the build selected.
+// Defined in cuda_backend.cpp (through the CUDA module when there is one).
 bool detect_cuda_device(std::string* reason);
 
 const char* device_name(DeviceType device) { return device == DeviceType::kCPU ? "cpu" : "cuda"; }

@@ -4,7 +4,7 @@
 #include <mutex>
 #include <tuple>
 
-#include "../base/cuda_backend.h"
+#include "infer/base/cuda_backend.h"
 #include "infer/base/error.h"
 
 namespace infer::kernels {

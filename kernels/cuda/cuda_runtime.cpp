@@ -1,5 +1,6 @@
-// The CUDA back end module (libinfer_cuda.so): device detection, the pooled CUDA allocator and
-// cross-device copies; the CUDA kernels in the same module register themselves on load.
+// The CUDA back end module's runtime side (libinfer_cuda.so): device detection, the pooled CUDA
+// allocator and cross-device copies, behind infer/base/cuda_backend.h, the interface libinfer
+// loads. The CUDA kernels beside this file are in the same module and register on load.
 #include <cuda_runtime_api.h>
 
 #include <map>
@@ -7,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "cuda_backend.h"
 #include "infer/base/allocator.h"
+#include "infer/base/cuda_backend.h"
 #include "infer/base/cuda_check.h"
 #include "infer/base/error.h"
 
