@@ -35,6 +35,7 @@ template <class Rows>
 bool launch_gemv_rows(cudaStream_t stream, const Rows& rows, const float* x, int64_t m, int64_t n,
                       int64_t k, float* out) {
   const auto launch = [&](auto rows_of_x) {
+    if (n == 0) return;  // a grid of no blocks is a launch error
     gemv_rows_kernel<Rows, decltype(rows_of_x)::value>
         <<<blocks_for(n, kWarpsPerBlock), kWarpsPerBlock * kWarp, 0, stream>>>(rows, x, n, k, out);
     INFER_CUDA_CHECK_LAUNCH();
