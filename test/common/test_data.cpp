@@ -10,12 +10,18 @@
 
 namespace infer::test {
 
-std::string shared_data_dir() {
-  const char* env = std::getenv("INFER_TEST_DATA");
-  return env && *env ? env : INFER_DEFAULT_TEST_DATA;
+namespace {
+// The environment's value of `name`, else the build's default: the test binaries also run from
+// a bundle on another machine (tools/gpu_bundle.sh), where the build's paths do not exist.
+std::string setting(const char* name, const char* build_default) {
+  const char* env = std::getenv(name);
+  return env && *env ? env : build_default;
 }
+}  // namespace
 
-std::string exported_model_dir() { return INFER_TEST_MODEL_DIR; }
+std::string shared_data_dir() { return setting("INFER_TEST_DATA", INFER_DEFAULT_TEST_DATA); }
+
+std::string exported_model_dir() { return setting("INFER_TEST_MODEL_DIR", INFER_TEST_MODEL_DIR); }
 
 std::string golden_file_path(const std::string& file) {
   const std::string prefix = "exported:";
@@ -23,7 +29,7 @@ std::string golden_file_path(const std::string& file) {
                                     : shared_data_dir() + "/" + file;
 }
 
-std::string golden_dir() { return INFER_GOLDEN_DIR; }
+std::string golden_dir() { return setting("INFER_GOLDEN_DIR", INFER_GOLDEN_DIR); }
 
 bool file_exists(const std::string& path) { return std::filesystem::is_regular_file(path); }
 

@@ -10,9 +10,10 @@ namespace infer::test {
 
 // $INFER_TEST_DATA, or the default compiled in by CMake.
 std::string shared_data_dir();
-// The folder where the export fixture writes models (e.g. story.bin).
+// The folder where the export fixture writes models (e.g. story.bin); $INFER_TEST_MODEL_DIR
+// overrides it.
 std::string exported_model_dir();
-// test/data in the source tree (committed goldens).
+// test/data in the source tree (committed goldens); $INFER_GOLDEN_DIR overrides it.
 std::string golden_dir();
 bool file_exists(const std::string& path);
 std::string read_file(const std::string& path);
