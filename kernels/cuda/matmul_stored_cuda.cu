@@ -87,7 +87,7 @@ struct I8Rows {
       const auto add = [&](int64_t c, float q) {
         for (int i = 0; i < M; ++i) {
           products[i] = __fmaf_rn(q, x[i * k + c], products[i]);
-          x_sums[i] += x[i * k + c];
+          if (offsets != nullptr) x_sums[i] += x[i * k + c];  // only offsets need it
         }
       };
       if (vectorized) {
