@@ -40,7 +40,10 @@ bool detect_device(std::string* reason) {
 }
 
 // Keeps freed blocks in per-size free lists: generation allocates the same few sizes over and
-// over, so after the first token every allocation is served from the cache.
+// over, so after the first token every allocation is served from the cache. A block is handed
+// out again at once, whatever stream last used it, so its owner releases it only when no queued
+// work uses it (KvCache waits for its stream before its buffers go); memory that lives for one
+// kernel call comes from the stream-ordered pool instead (scratch.cuh).
 class CudaPoolAllocator final : public Allocator {
  public:
   DeviceType device() const override { return DeviceType::kCUDA; }
@@ -97,15 +100,47 @@ Allocator* pool_allocator() {
   return pool;
 }
 
-void copy(void* dst, DeviceType dst_device, const void* src, DeviceType src_device, size_t bytes) {
-  cudaMemcpyKind kind = cudaMemcpyDefault;
+cudaMemcpyKind copy_kind(DeviceType dst_device, DeviceType src_device) {
   if (src_device == DeviceType::kCPU && dst_device == DeviceType::kCUDA)
-    kind = cudaMemcpyHostToDevice;
+    return cudaMemcpyHostToDevice;
   if (src_device == DeviceType::kCUDA && dst_device == DeviceType::kCPU)
-    kind = cudaMemcpyDeviceToHost;
+    return cudaMemcpyDeviceToHost;
   if (src_device == DeviceType::kCUDA && dst_device == DeviceType::kCUDA)
-    kind = cudaMemcpyDeviceToDevice;
-  INFER_CUDA_CHECK(cudaMemcpy(dst, src, bytes, kind));
+    return cudaMemcpyDeviceToDevice;
+  return cudaMemcpyDefault;
+}
+
+void copy(void* dst, DeviceType dst_device, const void* src, DeviceType src_device, size_t bytes) {
+  // A plain cudaMemcpy from pageable memory may return before the data reached the device, and
+  // kernels on the non-blocking streams of create_stream() would not wait for it: copying on the
+  // legacy stream and waiting for it makes the copy complete for every stream.
+  INFER_CUDA_CHECK(
+      cudaMemcpyAsync(dst, src, bytes, copy_kind(dst_device, src_device), cudaStreamLegacy));
+  INFER_CUDA_CHECK(cudaStreamSynchronize(cudaStreamLegacy));
+}
+
+void* create_stream() {
+  cudaStream_t stream = nullptr;
+  INFER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  return stream;
+}
+
+void synchronize(void* stream) {
+  INFER_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)));
+}
+
+void destroy_stream(void* stream) {
+  // Called from destructors: a failure of the work still queued was reported, or is lost with
+  // the process; it must not throw here.
+  cudaStreamSynchronize(static_cast<cudaStream_t>(stream));
+  cudaStreamDestroy(static_cast<cudaStream_t>(stream));
+  cudaGetLastError();
+}
+
+void copy_async(void* dst, DeviceType dst_device, const void* src, DeviceType src_device,
+                size_t bytes, void* stream) {
+  INFER_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, copy_kind(dst_device, src_device),
+                                   static_cast<cudaStream_t>(stream)));
 }
 
 }  // namespace
@@ -113,7 +148,8 @@ void copy(void* dst, DeviceType dst_device, const void* src, DeviceType src_devi
 }  // namespace infer::base
 
 extern "C" const infer::base::CudaBackend* infer_cuda_backend() {
-  static const infer::base::CudaBackend backend{&infer::base::detect_device,
-                                                &infer::base::pool_allocator, &infer::base::copy};
+  using namespace infer::base;
+  static const CudaBackend backend{&detect_device,  &pool_allocator, &copy,      &create_stream,
+                                   &destroy_stream, &synchronize,    &copy_async};
   return &backend;
 }

@@ -5,25 +5,9 @@
 #include <algorithm>
 
 #include "cublas_handle.cuh"
-#include "infer/base/allocator.h"
+#include "scratch.cuh"
 
 namespace infer::kernels::cuda {
-
-// Device memory from the caching allocator for the length of one call; later kernels on the
-// same stream run after the ones that use it.
-class Scratch {
- public:
-  explicit Scratch(size_t bytes)
-      : bytes_(bytes), ptr_(base::allocator_for(base::DeviceType::kCUDA).allocate(bytes)) {}
-  ~Scratch() { base::allocator_for(base::DeviceType::kCUDA).release(ptr_, bytes_); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  float* data() const { return static_cast<float*>(ptr_); }
-
- private:
-  size_t bytes_;
-  void* ptr_;
-};
 
 // The widened chunk is bounded, so that a large output head does not need its whole f32 copy.
 constexpr int64_t kDequantizedChunkBytes = int64_t{64} << 20;
@@ -35,7 +19,7 @@ void dequantized_gemm(cudaStream_t stream, const float* x, int64_t m, int64_t n,
                       float* out, WidenRows widen_rows) {
   const int64_t chunk = std::min<int64_t>(
       n, std::max<int64_t>(1, kDequantizedChunkBytes / (k * static_cast<int64_t>(sizeof(float)))));
-  const Scratch scratch(static_cast<size_t>(chunk * k) * sizeof(float));
+  const Scratch scratch(static_cast<size_t>(chunk * k) * sizeof(float), stream);
   const float alpha = 1.f, beta = 0.f;
   for (int64_t r0 = 0; r0 < n; r0 += chunk) {
     const int64_t rows = std::min(chunk, n - r0);

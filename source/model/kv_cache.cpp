@@ -54,11 +54,12 @@ void Workspace::reserve_logit_rows(const ModelConfig& c, base::DeviceType device
   logit_rows = n;
 }
 
-const Tensor& Workspace::upload_meta(base::DeviceType device) {
+const Tensor& Workspace::upload_meta(const base::Stream& stream) {
   const int64_t n = static_cast<int64_t>(meta_host.size());
-  if (meta.empty() || meta.numel() < n) meta = Tensor::empty({n * 2}, DataType::kI32, device);
-  base::copy_bytes(meta.raw_data(), device, meta_host.data(), base::DeviceType::kCPU,
-                   meta_host.size() * sizeof(int32_t));
+  if (meta.empty() || meta.numel() < n)
+    meta = Tensor::empty({n * 2}, DataType::kI32, stream.device());
+  base::copy_bytes_async(meta.raw_data(), stream.device(), meta_host.data(), base::DeviceType::kCPU,
+                         meta_host.size() * sizeof(int32_t), stream);
   return meta;
 }
 
@@ -79,7 +80,12 @@ int64_t KvCache::blocks_for_mib(const ModelConfig& config, int64_t mib, int64_t 
 
 KvCache::Impl::Impl(const ModelConfig& config, base::DeviceType device, int64_t n_blocks,
                     int64_t block_size, bool prefix_caching)
-    : config(&config), device(device), block_size(block_size), prefix_caching(prefix_caching) {
+    : config(&config),
+      device(device),
+      block_size(block_size),
+      prefix_caching(prefix_caching),
+      stream(device) {
+  ctx.cuda_stream = stream.handle();
   if (n_blocks < 1 || block_size < 1 || n_blocks * block_size > INT32_MAX) {
     throw base::InvalidArgument(
         "a KV cache needs at least one block and fewer than 2^31 slots; "
@@ -203,9 +209,9 @@ void KvCache::Impl::copy_block(int32_t from, int32_t to, int64_t positions) {
   for (size_t l = 0; l < k.size(); ++l) {
     for (Tensor* pool : {&k[l], &v[l]}) {
       char* base = static_cast<char*>(pool->raw_data());
-      base::copy_bytes(base + to * block_size * row_bytes, device,
-                       base + from * block_size * row_bytes, device,
-                       static_cast<size_t>(positions) * row_bytes);
+      base::copy_bytes_async(base + to * block_size * row_bytes, device,
+                             base + from * block_size * row_bytes, device,
+                             static_cast<size_t>(positions) * row_bytes, stream);
     }
   }
 }
@@ -315,12 +321,13 @@ std::vector<float> KvCache::Impl::read(int32_t seq) const {
       const float* base = static_cast<const float*>(pool->raw_data());
       for (int64_t p = 0; p < n; p += block_size) {  // one copy per block
         const int64_t rows = std::min(block_size, n - p);
-        base::copy_bytes(dst, base::DeviceType::kCPU, base + slot(s, p) * dim, device,
-                         static_cast<size_t>(rows * dim) * sizeof(float));
+        base::copy_bytes_async(dst, base::DeviceType::kCPU, base + slot(s, p) * dim, device,
+                               static_cast<size_t>(rows * dim) * sizeof(float), stream);
         dst += rows * dim;
       }
     }
   }
+  stream.synchronize();
   return out;
 }
 
@@ -342,8 +349,8 @@ void KvCache::Impl::write(int32_t seq, const std::vector<int32_t>& tokens,
       float* base = static_cast<float*>(pool->raw_data());
       for (int64_t p = 0; p < n; p += block_size) {
         const int64_t rows = std::min(block_size, n - p);
-        base::copy_bytes(base + slot(s, p) * dim, device, src, base::DeviceType::kCPU,
-                         static_cast<size_t>(rows * dim) * sizeof(float));
+        base::copy_bytes_async(base + slot(s, p) * dim, device, src, base::DeviceType::kCPU,
+                               static_cast<size_t>(rows * dim) * sizeof(float), stream);
         src += rows * dim;
       }
     }

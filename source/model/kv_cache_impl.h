@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "infer/base/device.h"
+#include "infer/base/stream.h"
 #include "infer/kernels/kernel_context.h"
 #include "infer/model/config.h"
 #include "infer/model/kv_cache.h"
@@ -45,7 +46,7 @@ struct Workspace {
   void reserve_rows(const ModelConfig& c, base::DeviceType device, int64_t n);
   void reserve_logit_rows(const ModelConfig& c, base::DeviceType device, int64_t n);
   // Copies meta_host to the device; returns it there.
-  const tensor::Tensor& upload_meta(base::DeviceType device);
+  const tensor::Tensor& upload_meta(const base::Stream& stream);
 };
 
 struct KvCache::Impl {
@@ -112,7 +113,11 @@ struct KvCache::Impl {
   int64_t prefix_hits = 0;
   int64_t evictions = 0;
   Workspace workspace;
-  kernels::KernelContext ctx;
+  kernels::KernelContext ctx;  // ctx.cuda_stream is stream's
+  // The passes on this cache queue their kernels and copies here, and wait for them once, when
+  // the logits reach the host. Last, so that it is destroyed first: its destructor waits for
+  // queued work before the buffers above are released.
+  base::Stream stream;
 };
 
 }  // namespace infer::model

@@ -6,6 +6,7 @@
 #include "infer/base/allocator.h"
 #include "infer/base/cpu_isa.h"
 #include "infer/base/error.h"
+#include "infer/base/stream.h"
 #include "infer/kernels/registry.h"
 #include "infer/model/weights_file.h"
 #include "infer/op/attention.h"
@@ -160,7 +161,17 @@ uint64_t Model::fingerprint() const { return impl_->weights.fingerprint(); }
 int64_t Model::max_seq_len() const { return impl_->max_seq_len; }
 
 const std::vector<float>& Model::forward(const Batch& batch, KvCache& cache) const {
-  return impl_->forward(batch, *cache.impl_);
+  try {
+    return impl_->forward(batch, *cache.impl_);
+  } catch (...) {
+    // A pass that failed half way may have left kernels queued on buffers that the next pass
+    // could reallocate; they finish (or fail, already reported) before anything else happens.
+    try {
+      cache.impl_->stream.synchronize();
+    } catch (const base::Error&) {
+    }
+    throw;
+  }
 }
 
 Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
@@ -301,7 +312,7 @@ const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl
   for (uint8_t w : batch.want_logits) wanted += w;
   ws.reserve_rows(config, device, std::min(n, kPrefillChunk));
   ws.reserve_logit_rows(config, device, std::max<int64_t>(wanted, 1));
-  ws.upload_meta(device);
+  ws.upload_meta(cache.stream);
 
   const int64_t positions_end =
       int64_t{*std::max_element(batch.positions.begin(), batch.positions.end())} + 1;
@@ -325,9 +336,12 @@ const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl
     Tensor logits = ws.logits.rows(0, wanted);
     final_norm->forward(cache.ctx, last, normed);
     head->forward(cache.ctx, normed, logits);
-    base::copy_bytes(ws.logits_host.data(), base::DeviceType::kCPU, logits.raw_data(), device,
-                     logits.bytes());
+    base::copy_bytes_async(ws.logits_host.data(), base::DeviceType::kCPU, logits.raw_data(), device,
+                           logits.bytes(), cache.stream);
   }
+  // The step's one wait: the logits are read next, and the workspace may be reallocated by the
+  // next pass only when no queued kernel uses it.
+  cache.stream.synchronize();
   return ws.logits_host;
 }
 
@@ -381,8 +395,8 @@ void Model::Impl::forward_rows(const Batch& batch, KvCache::Impl& cache,
   const size_t row_bytes = static_cast<size_t>(c.dim) * sizeof(float);
   for (int64_t i = 0; i < n; ++i) {
     if (!batch.want_logits[begin + i]) continue;
-    base::copy_bytes(ws.last.rows(logit_row, logit_row + 1).raw_data(), device,
-                     x.rows(i, i + 1).raw_data(), device, row_bytes);
+    base::copy_bytes_async(ws.last.rows(logit_row, logit_row + 1).raw_data(), device,
+                           x.rows(i, i + 1).raw_data(), device, row_bytes, cache.stream);
     ++logit_row;
   }
 }

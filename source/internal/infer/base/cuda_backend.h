@@ -13,8 +13,17 @@ namespace infer::base {
 struct CudaBackend {
   bool (*detect_device)(std::string* reason);
   Allocator* (*allocator)();
+  // Synchronous: returns when the copy is complete, whichever stream is running.
   void (*copy_bytes)(void* dst, DeviceType dst_device, const void* src, DeviceType src_device,
                      size_t bytes);
+  // Streams are cudaStream_t behind void*, so that libinfer needs no CUDA headers. A stream
+  // created here does not wait for the legacy default stream (two caches run side by side);
+  // destroy_stream waits for its queued work first.
+  void* (*create_stream)();
+  void (*destroy_stream)(void* stream);
+  void (*synchronize)(void* stream);
+  void (*copy_bytes_async)(void* dst, DeviceType dst_device, const void* src, DeviceType src_device,
+                           size_t bytes, void* stream);
 };
 
 // Loads the module once (thread-safe). nullptr, with the reason, when it cannot be loaded.
