@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "infer/base/device.h"
 #include "infer/base/error.h"
 #include "infer/base/threads.h"
 #include "infer/model/model.h"
@@ -23,6 +24,7 @@ DEFINE_int64(pp, 128, "Prompt tokens per sequence");
 DEFINE_int64(tg, 32, "Generated (decode) tokens per sequence");
 DEFINE_string(batches, "1,2,4,8,16,32", "Comma-separated batch sizes");
 DEFINE_int32(threads, 0, "CPU threads (0 = all cores)");
+DEFINE_string(device, "cpu", "Device to run on: cpu or cuda");
 DEFINE_bool(bf16_activations, false, "Round activations to bf16 for bf16 weights (LoadOptions)");
 DEFINE_int32(repeats, 1, "Runs per batch size; the fastest is reported");
 DEFINE_string(output_format, "table", "table (markdown, like llama-batched-bench) or json");
@@ -95,6 +97,7 @@ int run(const std::string& model_path) {
   base::set_num_threads(FLAGS_threads);
   model::LoadOptions options;
   options.max_seq_len = FLAGS_pp + FLAGS_tg;
+  options.device = base::parse_device(FLAGS_device);
   options.bf16_activations = FLAGS_bf16_activations;
   const auto model = model::Model::load(model_path, options);
   measure(*model, 1);  // warm-up: page the weights in, grow the buffers
@@ -138,8 +141,10 @@ int run(const std::string& model_path) {
                     {"s_tok_per_s", n_kv / t}});
   }
   if (FLAGS_output_format == "json") {
-    const nlohmann::json out = {
-        {"model", model_path}, {"threads", base::num_threads()}, {"rows", rows}};
+    const nlohmann::json out = {{"model", model_path},
+                                {"device", FLAGS_device},
+                                {"threads", base::num_threads()},
+                                {"rows", rows}};
     std::printf("%s\n", out.dump(2).c_str());
   }
   return 0;
@@ -148,7 +153,8 @@ int run(const std::string& model_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gflags::SetUsageMessage("batched_bench MODEL.bin [--pp N --tg N --batches 1,2,4 --threads T]");
+  gflags::SetUsageMessage(
+      "batched_bench MODEL.bin [--pp N --tg N --batches 1,2,4 --threads T --device cpu|cuda]");
   gflags::ParseCommandLineFlags(&argc, &argv, /*remove_flags=*/true);
   if (argc != 2) {
     std::fprintf(stderr, "batched_bench: error: usage: batched_bench MODEL.bin [flags]\n");

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "infer/base/device.h"
 #include "infer/base/error.h"
 #include "infer/base/threads.h"
 #include "infer/engine/engine.h"
@@ -42,6 +43,7 @@ DEFINE_int64(parallel, 16, "Requests generating at once (Engine max_running)");
 DEFINE_int64(step_tokens, 64, "Token budget of one forward pass");
 DEFINE_int64(kv_cache_mib, 1024, "KV cache pool");
 DEFINE_int32(threads, 0, "CPU threads (0 = all cores)");
+DEFINE_string(device, "cpu", "Device to run on: cpu or cuda");
 DEFINE_bool(bf16_activations, false, "Round activations to bf16 for bf16 weights (LoadOptions)");
 DEFINE_int64(seed, 1, "Seed of the arrival times, lengths and prompt tokens");
 DEFINE_int64(clients, 0,
@@ -246,6 +248,7 @@ int run(const std::string& model_path) {
     throw base::InvalidArgument("--transport http needs --tokenizer (the server decodes text)");
   base::set_num_threads(FLAGS_threads);
   model::LoadOptions load_options;
+  load_options.device = base::parse_device(FLAGS_device);
   load_options.bf16_activations = FLAGS_bf16_activations;
   const auto model = model::Model::load(model_path, load_options);
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;
@@ -274,6 +277,7 @@ int run(const std::string& model_path) {
   }
 
   nlohmann::json report = {{"model", model_path},
+                           {"device", FLAGS_device},
                            {"threads", base::num_threads()},
                            {"requests", FLAGS_requests},
                            {"rate_per_s", FLAGS_rate},
@@ -332,7 +336,7 @@ int run(const std::string& model_path) {
 int main(int argc, char** argv) {
   gflags::SetUsageMessage(
       "serve_bench MODEL.bin [--requests N --rate R | --clients K] [--parallel P]\n"
-      "  [--transport inprocess|http|both --tokenizer TOKENIZER] ...");
+      "  [--transport inprocess|http|both --tokenizer TOKENIZER] [--device cpu|cuda] ...");
   gflags::ParseCommandLineFlags(&argc, &argv, /*remove_flags=*/true);
   if (argc != 2) {
     std::fprintf(stderr, "serve_bench: error: usage: serve_bench MODEL.bin [flags]\n");

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs on a lent GPU machine, from the bundle tools/gpu_bundle.sh made: every CUDA test, then
-# infer_bench on the GPU for each weight dtype of the tiny models (launch-bound there: a check
-# that each path runs, not a speed figure). Writes under $OUT (default gpu_results/):
-# device.txt (nvidia-smi), cuda_tests.json and .log (gtest), bench_<model>.json, summary.txt.
+# infer_bench on the GPU for each weight dtype of the tiny models and batched_bench for two of
+# them (launch-bound there: a check that each path runs, not a speed figure). Writes under $OUT (default gpu_results/):
+# device.txt (nvidia-smi), cuda_tests.json and .log (gtest), bench_<model>.json,
+# batched_<model>.json, summary.txt.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu_results}
@@ -39,6 +40,14 @@ for model in story tiny-llama3 tiny-llama3-fp16 tiny-llama3-bf16 tiny-llama3-int
     --gen_tokens 16 --repeats 3 > "$out/bench_$model.json" 2> "$out/bench_$model.log"
   rc=$?
   echo "infer_bench $model: rc=$rc" >> "$out/summary.txt"
+  [ "$rc" -eq 0 ] || bench_failures=$((bench_failures + 1))
+done
+# The batched path (the Engine's forward over a paged cache) for two weight formats.
+for model in tiny-llama3-bf16 tiny-qwen2-q4_1; do
+  "$root/bin/batched_bench" "$root/models/$model.bin" --device cuda --pp 64 --tg 16 \
+    --batches 1,8,32 --output_format json > "$out/batched_$model.json" 2> "$out/batched_$model.log"
+  rc=$?
+  echo "batched_bench $model: rc=$rc" >> "$out/summary.txt"
   [ "$rc" -eq 0 ] || bench_failures=$((bench_failures + 1))
 done
 echo "took $((SECONDS - start)) s" >> "$out/summary.txt"

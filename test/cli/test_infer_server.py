@@ -6,6 +6,7 @@ import http.client
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -166,6 +167,45 @@ def test_a_model_that_cannot_load_is_one_error_line_and_exit_1(tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].startswith("infer_server: error: ")
     assert "truncated.bin" in result.stderr.splitlines()[-1]
+
+
+def test_cuda_serves_or_says_why():
+    """--device cuda answers a chat request on a machine with a GPU, and is one error line there
+    is no GPU or no CUDA build."""
+    process = subprocess.Popen([SERVER, MODEL, TOKENIZER, "--port", "0", "--threads", "2", "--device", "cuda"],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stderr.readline()
+        match = re.search(r"on http://([\d.]+):(\d+)", line)
+        assert match, line
+        host, port = match.group(1), int(match.group(2))
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:  # no usable GPU: the load failed
+                lines = process.stderr.read().splitlines()
+                assert process.returncode == 1 and lines[-1].startswith("infer_server: error: "), lines
+                assert "device cuda is not usable" in lines[-1], lines[-1]
+                return
+            try:
+                conn = http.client.HTTPConnection(host, port, timeout=10)
+                conn.request("GET", "/health")
+                ready = conn.getresponse().status == 200
+                conn.close()
+            except OSError:
+                ready = False
+            if ready:
+                break
+            assert time.monotonic() < deadline, "the model did not load in 120 s"
+            time.sleep(0.05)
+        client = openai.OpenAI(base_url=f"http://{host}:{port}/v1", api_key="unused", max_retries=0, timeout=120)
+        reply = client.chat.completions.create(model="smollm2", messages=[{"role": "user", "content": "Hi!"}],
+                                               max_tokens=8, temperature=0)
+        assert reply.choices[0].message.content and reply.usage.completion_tokens > 0
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+        process.stderr.close()
 
 
 def test_a_port_in_use_is_an_error(server):

@@ -39,3 +39,14 @@ def test_flags_that_cannot_work_are_refused():
     result = subprocess.run([SERVE_BENCH, STORY_BIN, "--transport", "pigeon"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 1 and "--transport must be inprocess, http or both" in result.stderr
+
+
+def test_cuda_runs_or_says_why():
+    result = subprocess.run([SERVE_BENCH, STORY_BIN, "--device", "cuda", "--requests", "4", "--clients", "2",
+                             "--prompt_min", "4", "--prompt_max", "8", "--output_min", "2", "--output_max", "4"],
+                            capture_output=True, text=True, timeout=120)
+    if result.returncode == 0:
+        out = json.loads(result.stdout)
+        assert out["device"] == "cuda" and out["in_process"]["output_tokens"] >= 4 * 2
+    else:
+        assert result.returncode == 1 and "device cuda is not usable" in result.stderr, result.stderr

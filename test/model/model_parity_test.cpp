@@ -9,9 +9,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "compare.h"
+#include "infer/engine/engine.h"
 #include "infer/generate/generate.h"
 #include "infer/model/inference_state.h"
 #include "infer/model/model.h"
@@ -70,6 +73,38 @@ class ModelParityTest : public ::testing::TestWithParam<std::string> {
     EXPECT_GE(full_length, 2) << "goldens should hold continuations of full length";
   }
 
+  // Every golden prompt submitted to one Engine at once: each greedy continuation, computed in
+  // batches whose makeup changes as requests join and finish, is HF's token for token.
+  void check_engine(base::DeviceType device) {
+    model::LoadOptions options;
+    options.device = device;
+    auto model = model::Model::load(bin_, options);
+    engine::EngineOptions engine_options;
+    engine_options.step_tokens = 32;  // long prompts go in chunks beside other rows
+    engine::Engine engine(*model, nullptr, engine_options);
+    std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>> expected;
+    std::vector<std::future<engine::Outcome>> outcomes;
+    for (const json& c : golden_["cases"]) {
+      engine::Request request;
+      request.prompt = c["prompt_ids"].get<std::vector<int32_t>>();
+      request.options.max_new_tokens = golden_["new_tokens"].get<int64_t>();
+      request.options.eos_token_ids = model->config().eos_token_ids;
+      expected.emplace_back(request.prompt, c["greedy_ids"].get<std::vector<int32_t>>());
+      auto done = std::make_shared<std::promise<engine::Outcome>>();
+      outcomes.push_back(done->get_future());
+      engine.submit(std::move(request), nullptr,
+                    [done](const engine::Outcome& o) { done->set_value(o); });
+    }
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      const engine::Outcome outcome = outcomes[i].get();
+      ASSERT_TRUE(outcome.error.empty()) << outcome.error;
+      EXPECT_EQ(outcome.result.tokens, expected[i].second)
+          << "prompt " << json(expected[i].first).dump();
+    }
+    EXPECT_LT(engine.stats().steps, engine.stats().generated_tokens)
+        << "the requests did not share forward passes";
+  }
+
   std::string bin_;
   json golden_;
 };
@@ -79,6 +114,13 @@ TEST_P(ModelParityTest, CpuMatchesHf) { check(base::DeviceType::kCPU); }
 TEST_P(ModelParityTest, CudaMatchesHf) {
   if (!base::cuda_available()) GTEST_SKIP() << "no usable CUDA GPU on this machine";
   check(base::DeviceType::kCUDA);
+}
+
+TEST_P(ModelParityTest, EngineOnCpuMatchesHf) { check_engine(base::DeviceType::kCPU); }
+
+TEST_P(ModelParityTest, EngineOnCudaMatchesHf) {
+  if (!base::cuda_available()) GTEST_SKIP() << "no usable CUDA GPU on this machine";
+  check_engine(base::DeviceType::kCUDA);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, ModelParityTest,
