@@ -362,6 +362,8 @@ void Model::Impl::forward_rows(const Batch& batch, KvCache::Impl& cache,
   pages.table_offsets = meta + 3 * total + begin;
   pages.tables = meta + 4 * total;
   pages.block_size = cache.block_size;
+  pages.max_keys =
+      1 + *std::max_element(batch.positions.begin() + begin, batch.positions.begin() + begin + n);
 
   Tensor x = ws.x.rows(0, n);        // [T, dim]
   Tensor xn = ws.xn.rows(0, n);      // [T, dim]

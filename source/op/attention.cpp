@@ -23,6 +23,7 @@ void Attention::forward(const kernels::KernelContext& ctx, const tensor::Tensor&
   CHECK_EQ(k_pool.dim(1), n_kv_heads_ * head_dim_);
   CHECK(k_pool.shape() == v_pool.shape());
   CHECK_GT(pages.block_size, 0);
+  CHECK_GT(pages.max_keys, 0);
   kernel_(ctx, q.data<float>(), k_pool.data<float>(), v_pool.data<float>(), out.data<float>(),
           n_tokens, pages, n_heads_, n_kv_heads_, head_dim_);
 }

@@ -1,5 +1,6 @@
 #include "op_cases.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -275,6 +276,7 @@ OpCase attention_case(std::vector<AttentionSeq> seqs, int64_t n_heads, int64_t n
             pages.table_offsets = off.data<int32_t>();
             pages.tables = tab.data<int32_t>();
             pages.block_size = kBlock;
+            pages.max_keys = 1 + *std::max_element(positions.begin(), positions.end());
             const int64_t slots = (blocks + 1) * kBlock;
             layer.forward(kCtx, on(d, q, {rows, n_heads * head_dim}),
                           on(d, k_pool, {slots, kv_dim}), on(d, v_pool, {slots, kv_dim}), out,
@@ -427,6 +429,13 @@ const std::vector<OpCase>& all_op_cases() {
       attention_case({{3, 200}}, 4, 2, 24),  // several key tiles, a partial last one
       // a decode row, a prompt chunk and a continued prompt of three sequences in one batch
       attention_case({{1, 70}, {9, 0}, {4, 13}}, 8, 2, 16),
+      // Long contexts, split over the keys on a GPU: rows whose splits differ in number, a
+      // group of 7 query heads (Qwen2.5-0.5B), one of 16 (more than a warp keeps at once), and
+      // head_dim 128 (Llama 3) and 256.
+      attention_case({{1, 900}, {2, 300}, {1, 5}}, 14, 2, 64),
+      attention_case({{1, 1030}}, 16, 1, 32),
+      attention_case({{2, 600}}, 8, 2, 128),
+      attention_case({{1, 333}}, 4, 2, 256),
       bias_add_case(7, 333),
       swiglu_case(1000),
       add_case(4097),

@@ -91,6 +91,9 @@ struct KvPages {
   const int32_t* tables = nullptr;
   const int32_t* table_offsets = nullptr;
   int64_t block_size = 0;
+  // The most keys a row reads (1 + the largest position), known on the host: a device kernel
+  // sizes its split of the keys by it without reading the positions back.
+  int64_t max_keys = 0;
 };
 
 // Causal GQA attention for n_tokens query rows, each over its own sequence's keys (KvPages),
