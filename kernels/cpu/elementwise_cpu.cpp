@@ -41,9 +41,18 @@ void softmax_f32_cpu(const KernelContext&, float* x, int64_t rows, int64_t cols)
   }
 }
 
-void argmax_f32_cpu(const KernelContext&, const float* x, int64_t n, int32_t* out) {
-  // max_element returns the first of equal maxima, the same tie rule as torch.argmax.
-  *out = static_cast<int32_t>(std::max_element(x, x + n) - x);
+void argmax_f32_cpu(const KernelContext&, const float* x, int64_t rows, int64_t cols,
+                    int32_t* out) {
+#pragma omp parallel for if (rows > 1)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    if (std::any_of(row, row + cols, [](float v) { return std::isnan(v); })) {
+      out[r] = -1;
+      continue;
+    }
+    // max_element returns the first of equal maxima, the same tie rule as torch.argmax.
+    out[r] = static_cast<int32_t>(std::max_element(row, row + cols) - row);
+  }
 }
 
 void copy_rows_f32_cpu(const KernelContext&, const float* src, const int32_t* rows, float* dst,

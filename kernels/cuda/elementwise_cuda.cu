@@ -48,18 +48,28 @@ __global__ void softmax_kernel(float* x, int64_t cols) {
   for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) row[i] /= sum;
 }
 
-// A single block; each thread keeps its best (value, lowest index), then a shared-memory tree.
-__global__ void argmax_kernel(const float* x, int64_t n, int32_t* out) {
-  __shared__ float best_value[1024];
-  __shared__ int64_t best_index[1024];
+// A block per row; each thread keeps its best (value, lowest index) and whether it saw a NaN,
+// then a shared-memory tree.
+__global__ void argmax_kernel(const float* x, int64_t cols, int32_t* out) {
+  constexpr int kThreads = 1024;
+  __shared__ float best_value[kThreads];
+  __shared__ int64_t best_index[kThreads];
+  __shared__ int saw_nan;
+  const float* row = x + static_cast<int64_t>(blockIdx.x) * cols;
+  if (threadIdx.x == 0) saw_nan = 0;
+  __syncthreads();
   float value = -INFINITY;
-  int64_t index = n;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-    if (x[i] > value || index == n) {
-      value = x[i];
+  int64_t index = cols;  // none yet: any value, -inf included, replaces it
+  bool nan = false;
+  for (int64_t i = threadIdx.x; i < cols; i += blockDim.x) {
+    const float v = row[i];
+    nan |= isnan(v);
+    if (v > value || index == cols) {
+      value = v;
       index = i;
     }
   }
+  if (nan) saw_nan = 1;
   best_value[threadIdx.x] = value;
   best_index[threadIdx.x] = index;
   __syncthreads();
@@ -75,7 +85,7 @@ __global__ void argmax_kernel(const float* x, int64_t n, int32_t* out) {
     }
     __syncthreads();
   }
-  if (threadIdx.x == 0) *out = static_cast<int32_t>(best_index[0]);
+  if (threadIdx.x == 0) out[blockIdx.x] = saw_nan ? -1 : static_cast<int32_t>(best_index[0]);
 }
 
 void swiglu_f32_cuda(const KernelContext& ctx, const float* gate, const float* up, float* out,
@@ -105,8 +115,10 @@ void softmax_f32_cuda(const KernelContext& ctx, float* x, int64_t rows, int64_t 
   INFER_CUDA_CHECK_LAUNCH();
 }
 
-void argmax_f32_cuda(const KernelContext& ctx, const float* x, int64_t n, int32_t* out) {
-  argmax_kernel<<<1, 1024, 0, stream_of(ctx)>>>(x, n, out);
+void argmax_f32_cuda(const KernelContext& ctx, const float* x, int64_t rows, int64_t cols,
+                     int32_t* out) {
+  if (rows == 0) return;
+  argmax_kernel<<<static_cast<unsigned>(rows), 1024, 0, stream_of(ctx)>>>(x, cols, out);
   INFER_CUDA_CHECK_LAUNCH();
 }
 

@@ -48,6 +48,9 @@ struct Engine::Active {
   int64_t reused = 0;           // prompt tokens taken from the prefix cache
   Clock::time_point submitted, first_run, first_token;
   bool ran = false;
+  // Its next token is the logits' arg-max, and it wants no log-probabilities: a step of only
+  // such requests has the model find the arg-max where the logits are (forward_argmax).
+  bool argmax_only = false;
   std::vector<float> logits;  // its row of the step's logits, for the sampler
 };
 
@@ -105,6 +108,7 @@ uint64_t Engine::submit(Request request, PieceCallback on_piece, DoneCallback on
   active->generation =
       std::make_unique<generate::Generation>(request.options, *active->sampler, request.prompt);
   active->tokens = request.prompt;
+  active->argmax_only = request.sampling.argmax_only() && request.options.top_logprobs < 0;
   active->request = std::move(request);
   active->on_piece = std::move(on_piece);
   active->on_done = std::move(on_done);
@@ -295,9 +299,16 @@ bool Engine::step() {
   }
 
   std::string error;
+  const bool argmax_step = std::all_of(
+      parts.begin(), parts.end(), [](const Part& p) { return !p.logits || p.active->argmax_only; });
   const std::vector<float>* logits = nullptr;
+  const std::vector<int32_t>* argmax = nullptr;
   try {
-    logits = &model_.forward(batch_, cache_);
+    if (argmax_step) {
+      argmax = &model_.forward_argmax(batch_, cache_);
+    } else {
+      logits = &model_.forward(batch_, cache_);
+    }
   } catch (const std::exception& e) {
     error = std::string("forward pass failed: ") + e.what();
   }
@@ -316,12 +327,19 @@ bool Engine::step() {
       continue;
     }
     if (!p.logits) continue;
-    a.logits.assign(logits->begin() + row * vocab, logits->begin() + (row + 1) * vocab);
-    ++row;
     const bool context_full = cache_.length(a.seq) >= context_limit_;
     try {
       // One request's broken logits (NaN) end that request, not the others in the batch.
-      const generate::Generation::Step s = a.generation->next(a.logits, context_full);
+      generate::Generation::Step s;
+      if (argmax_step) {
+        const int32_t token = (*argmax)[row++];
+        if (token < 0) throw base::InvalidArgument("cannot sample: the logits hold a NaN");
+        s = a.generation->feed(token, context_full);
+      } else {
+        a.logits.assign(logits->begin() + row * vocab, logits->begin() + (row + 1) * vocab);
+        ++row;
+        s = a.generation->next(a.logits, context_full);
+      }
       a.tokens.push_back(s.piece.token);
       if (a.generation->generated() == 1) a.first_token = Clock::now();
       if (a.on_piece) a.on_piece(s.piece);

@@ -51,6 +51,7 @@ void Workspace::reserve_logit_rows(const ModelConfig& c, base::DeviceType device
   last = Tensor::empty({n, c.dim}, DataType::kF32, device);
   last_norm = Tensor::empty({n, c.dim}, DataType::kF32, device);
   logits = Tensor::empty({n, c.vocab_size}, DataType::kF32, device);
+  ids = Tensor::empty({n}, DataType::kI32, device);
   logit_rows = n;
 }
 

@@ -35,6 +35,8 @@ struct Workspace {
   tensor::Tensor last_norm;  // [logit_rows, dim]
   tensor::Tensor logits;     // [logit_rows, vocab] on the device
   std::vector<float> logits_host;
+  tensor::Tensor ids;  // [logit_rows] i32: the arg-max of each logits row (forward_argmax)
+  std::vector<int32_t> ids_host;
   // ids, positions, slots, table offsets of every row, then the block tables; host and device.
   std::vector<int32_t> meta_host;
   tensor::Tensor meta;

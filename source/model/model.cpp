@@ -119,7 +119,11 @@ struct Model::Impl {
   Impl(WeightsFile weights, const LoadOptions& options);
   // Checks the batch against the cache and makes room for it; fills the workspace's metadata.
   void prepare_batch(const Batch& batch, KvCache::Impl& cache) const;
+  // Queues the whole pass on the cache's stream, leaving the logits of the rows that asked in
+  // the workspace; returns how many rows asked.
+  int64_t run(const Batch& batch, KvCache::Impl& cache) const;
   const std::vector<float>& forward(const Batch& batch, KvCache::Impl& cache) const;
+  const std::vector<int32_t>& forward_argmax(const Batch& batch, KvCache::Impl& cache) const;
   // Rows [begin, begin + n) of the prepared batch; their logits rows go to `logit_row`.. .
   void forward_rows(const Batch& batch, KvCache::Impl& cache, const op::Rope::Tables& rope_tables,
                     int64_t begin, int64_t n, int64_t& logit_row) const;
@@ -138,6 +142,7 @@ struct Model::Impl {
   op::CopyRows copy_rows;
   op::SwiGLU swiglu;
   op::Add add;
+  op::Argmax argmax;
 };
 
 std::unique_ptr<Model> Model::load(const std::string& path, const LoadOptions& options) {
@@ -160,18 +165,35 @@ base::DeviceType Model::device() const { return impl_->device; }
 uint64_t Model::fingerprint() const { return impl_->weights.fingerprint(); }
 int64_t Model::max_seq_len() const { return impl_->max_seq_len; }
 
-const std::vector<float>& Model::forward(const Batch& batch, KvCache& cache) const {
+namespace {
+
+// Runs one pass; if it fails half way, waits for the kernels it may have left queued on buffers
+// that the next pass could reallocate (their own failure, if any, is already being reported).
+template <class Pass>
+auto run_pass(const base::Stream& stream, Pass pass) -> decltype(pass()) {
   try {
-    return impl_->forward(batch, *cache.impl_);
+    return pass();
   } catch (...) {
-    // A pass that failed half way may have left kernels queued on buffers that the next pass
-    // could reallocate; they finish (or fail, already reported) before anything else happens.
     try {
-      cache.impl_->stream.synchronize();
+      stream.synchronize();
     } catch (const base::Error&) {
     }
     throw;
   }
+}
+
+}  // namespace
+
+const std::vector<float>& Model::forward(const Batch& batch, KvCache& cache) const {
+  return run_pass(cache.impl_->stream, [&]() -> const std::vector<float>& {
+    return impl_->forward(batch, *cache.impl_);
+  });
+}
+
+const std::vector<int32_t>& Model::forward_argmax(const Batch& batch, KvCache& cache) const {
+  return run_pass(cache.impl_->stream, [&]() -> const std::vector<int32_t>& {
+    return impl_->forward_argmax(batch, *cache.impl_);
+  });
 }
 
 Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
@@ -184,7 +206,8 @@ Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
       attention(device, config.n_heads, config.n_kv_heads, config.head_dim),
       copy_rows(device),
       swiglu(device),
-      add(device) {
+      add(device),
+      argmax(device) {
   const ModelConfig& c = config;
   const int64_t q_dim = c.n_heads * c.head_dim;
   const int64_t kv_dim = c.n_kv_heads * c.head_dim;
@@ -303,7 +326,7 @@ void Model::Impl::prepare_batch(const Batch& batch, KvCache::Impl& cache) const 
   }
 }
 
-const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl& cache) const {
+int64_t Model::Impl::run(const Batch& batch, KvCache::Impl& cache) const {
   prepare_batch(batch, cache);
   cache.ctx.bf16_activations = bf16_activations;
   Workspace& ws = cache.workspace;
@@ -329,20 +352,41 @@ const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl
     i = j;
   }
 
-  ws.logits_host.resize(static_cast<size_t>(wanted * config.vocab_size));
   if (wanted > 0) {
     // Logits only for the rows that asked: the head is the largest matrix of small models.
     Tensor last = ws.last.rows(0, wanted), normed = ws.last_norm.rows(0, wanted);
     Tensor logits = ws.logits.rows(0, wanted);
     final_norm->forward(cache.ctx, last, normed);
     head->forward(cache.ctx, normed, logits);
-    base::copy_bytes_async(ws.logits_host.data(), base::DeviceType::kCPU, logits.raw_data(), device,
-                           logits.bytes(), cache.stream);
   }
+  return wanted;
+}
+
+const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl& cache) const {
+  const int64_t wanted = run(batch, cache);
+  Workspace& ws = cache.workspace;
+  ws.logits_host.resize(static_cast<size_t>(wanted * config.vocab_size));
+  base::copy_bytes_async(ws.logits_host.data(), base::DeviceType::kCPU, ws.logits.raw_data(),
+                         device, ws.logits_host.size() * sizeof(float), cache.stream);
   // The step's one wait: the logits are read next, and the workspace may be reallocated by the
   // next pass only when no queued kernel uses it.
   cache.stream.synchronize();
   return ws.logits_host;
+}
+
+const std::vector<int32_t>& Model::Impl::forward_argmax(const Batch& batch,
+                                                        KvCache::Impl& cache) const {
+  const int64_t wanted = run(batch, cache);
+  Workspace& ws = cache.workspace;
+  ws.ids_host.resize(static_cast<size_t>(wanted));
+  if (wanted > 0) {
+    Tensor ids = ws.ids.rows(0, wanted);
+    argmax.forward(cache.ctx, ws.logits.rows(0, wanted), ids);
+    base::copy_bytes_async(ws.ids_host.data(), base::DeviceType::kCPU, ids.raw_data(), device,
+                           ids.bytes(), cache.stream);
+  }
+  cache.stream.synchronize();  // as in forward(): the one wait
+  return ws.ids_host;
 }
 
 // Rows [begin, begin + n) of a prepared batch, shapes in comments (T = n).

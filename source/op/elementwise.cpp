@@ -2,6 +2,8 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
+
 #include "infer/kernels/registry.h"
 
 namespace infer::op {
@@ -39,9 +41,11 @@ Argmax::Argmax(base::DeviceType device)
 
 void Argmax::forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
                      tensor::Tensor& out) const {
-  CHECK_GT(x.numel(), 0);
-  CHECK_EQ(out.numel(), 1);
-  kernel_(ctx, x.data<float>(), x.numel(), out.data<int32_t>());
+  const int64_t rows = x.shape().size() == 1 ? 1 : x.dim(0);
+  const int64_t cols = x.numel() / std::max<int64_t>(rows, 1);
+  CHECK_GT(cols, 0);
+  CHECK_EQ(out.numel(), rows);
+  kernel_(ctx, x.data<float>(), rows, cols, out.data<int32_t>());
 }
 
 }  // namespace infer::op

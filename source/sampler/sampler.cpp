@@ -156,8 +156,7 @@ void Sampler::apply_penalties(std::vector<float>& logits) const {
 const std::vector<std::pair<float, int32_t>>& Sampler::truncate(const std::vector<float>& logits) {
   if (logits.empty()) throw base::InvalidArgument("cannot sample from empty logits");
   // The logits are copied only when a penalty has to change them.
-  const bool penalised = params_.repetition_penalty != 1.0f || params_.frequency_penalty != 0.0f ||
-                         params_.presence_penalty != 0.0f;
+  const bool penalised = params_.penalised();
   if (penalised) {
     scratch_ = logits;
     apply_penalties(scratch_);

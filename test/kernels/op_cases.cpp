@@ -361,71 +361,71 @@ OpCase softmax_case(int64_t rows, int64_t cols) {
           [=] { return reference::softmax(x, rows, cols); }, 1e-6f};
 }
 
-OpCase argmax_case(int64_t n) {
-  Vec x = random_normal(n, 15);
-  x[n / 3] = 100.f;
-  x[n - 1] = 100.f;  // a tie: the lower index must win
-  return {"argmax_" + std::to_string(n),
+// Rows of n logits: row r has its maximum twice (the lower index must win), and the row given
+// by nan_row (if any) holds a NaN, for which the kernel says -1.
+OpCase argmax_case(int64_t rows, int64_t n, int64_t nan_row = -1) {
+  Vec x = random_normal(rows * n, 15);
+  for (int64_t r = 0; r < rows; ++r) {
+    x[r * n + (n / 3 + r * 7) % n] = 100.f;
+    x[r * n + n - 1 - r % 3] = 100.f;
+  }
+  if (nan_row >= 0) x[nan_row * n + n / 2] = std::numeric_limits<float>::quiet_NaN();
+  return {"argmax_" + std::to_string(rows) + "x" + std::to_string(n) +
+              (nan_row >= 0 ? "_nan_in_" + std::to_string(nan_row) : ""),
           [=](DeviceType d) {
             op::Argmax layer(d);
-            Tensor out = Tensor::zeros({1}, DataType::kI32, d);
-            layer.forward(kCtx, on(d, x, {n}), out);
-            return Vec{static_cast<float>(out.to_vector<int32_t>()[0])};
+            Tensor out = Tensor::zeros({rows}, DataType::kI32, d);
+            layer.forward(kCtx, on(d, x, {rows, n}), out);
+            Vec ids;
+            for (int32_t id : out.to_vector<int32_t>()) ids.push_back(static_cast<float>(id));
+            return ids;
           },
-          [=] { return Vec{static_cast<float>(reference::argmax(x))}; }, 0.f};
+          [=] {
+            Vec ids;
+            for (int64_t r = 0; r < rows; ++r) {
+              const Vec row(x.begin() + r * n, x.begin() + (r + 1) * n);
+              ids.push_back(r == nan_row ? -1.f : static_cast<float>(reference::argmax(row)));
+            }
+            return ids;
+          },
+          0.f};
 }
 
 }  // namespace
 
 const std::vector<OpCase>& all_op_cases() {
   static const std::vector<OpCase> cases = {
-      matmul_case(1, 384, 128),
-      matmul_case(1, 1000, 333),
-      matmul_case(7, 96, 64),
-      matmul_case(64, 256, 128),
-      matmul_bias_case(1, 96, 64),
+      matmul_case(1, 384, 128), matmul_case(1, 1000, 333), matmul_case(7, 96, 64),
+      matmul_case(64, 256, 128), matmul_bias_case(1, 96, 64),
       matmul_stored_case(DataType::kF16, 1, 100, 64),
       matmul_stored_case(DataType::kF16, 20, 50, 96),
       matmul_stored_case(DataType::kBF16, 1, 100, 64),
       matmul_stored_case(DataType::kBF16, 20, 50, 96),
-      matmul_stored_case(DataType::kI8, 1, 100, 64),
-      matmul_stored_case(DataType::kI8, 20, 50, 96),
+      matmul_stored_case(DataType::kI8, 1, 100, 64), matmul_stored_case(DataType::kI8, 20, 50, 96),
       embedding_stored_case(DataType::kF16, 64, 32, 9),
       embedding_stored_case(DataType::kBF16, 64, 32, 9),
       embedding_stored_case(DataType::kI8, 64, 32, 9),
       matmul_stored_case(DataType::kI8, 1, 100, 64, /*asymmetric=*/true),
       // Decode GEMV tails: rows not a multiple of 4, columns not a multiple of the SIMD width.
-      matmul_case(1, 37, 40),
-      matmul_stored_case(DataType::kF16, 1, 37, 40),
+      matmul_case(1, 37, 40), matmul_stored_case(DataType::kF16, 1, 37, 40),
       matmul_stored_case(DataType::kBF16, 1, 37, 40),
       matmul_stored_case(DataType::kI8, 20, 50, 96, /*asymmetric=*/true),
       // Prefill GEMM tails: rows of x not a multiple of 6, weight rows not a multiple of 4,
       // columns not a multiple of the SIMD width.
-      matmul_case(7, 37, 40),
-      matmul_stored_case(DataType::kBF16, 9, 37, 40),
+      matmul_case(7, 37, 40), matmul_stored_case(DataType::kBF16, 9, 37, 40),
       matmul_stored_case(DataType::kBF16, 13, 70, 1100),  // k: two ranges and a tail of 12
       matmul_case(13, 50, 1100),                          // k split into two ranges
       embedding_stored_case(DataType::kI8, 64, 32, 9, /*asymmetric=*/true),
-      matmul_bias_case(9, 96, 64),
-      matmul_group_case(DataType::kF32, 1),
-      matmul_group_case(DataType::kF32, 5),
-      matmul_group_case(DataType::kF16, 1),
-      matmul_group_case(DataType::kBF16, 1),
-      matmul_group_case(DataType::kI8, 1),
+      matmul_bias_case(9, 96, 64), matmul_group_case(DataType::kF32, 1),
+      matmul_group_case(DataType::kF32, 5), matmul_group_case(DataType::kF16, 1),
+      matmul_group_case(DataType::kBF16, 1), matmul_group_case(DataType::kI8, 1),
       matmul_group_case(DataType::kI8, 1, /*asymmetric=*/true),
       matmul_group_case(DataType::kF16, 1, /*asymmetric=*/false, /*mixed=*/true),
-      rmsnorm_case(1, 128),
-      rmsnorm_case(5, 1000),
-      embedding_case(2048, 128, 3),
-      embedding_case(50, 16, 700),
-      rope_case(1, 8, 16, 0),
-      rope_case(9, 4, 64, 37),
-      rope_case(600, 2, 8, 0),
-      rope_case(5, 2, 64, 100, llama3_scaling()),
-      attention_case({{1, 0}}, 8, 4, 16),
-      attention_case({{1, 40}}, 8, 2, 64),
-      attention_case({{6, 0}}, 4, 4, 32),
-      attention_case({{5, 11}}, 8, 4, 16),
+      rmsnorm_case(1, 128), rmsnorm_case(5, 1000), embedding_case(2048, 128, 3),
+      embedding_case(50, 16, 700), rope_case(1, 8, 16, 0), rope_case(9, 4, 64, 37),
+      rope_case(600, 2, 8, 0), rope_case(5, 2, 64, 100, llama3_scaling()),
+      attention_case({{1, 0}}, 8, 4, 16), attention_case({{1, 40}}, 8, 2, 64),
+      attention_case({{6, 0}}, 4, 4, 32), attention_case({{5, 11}}, 8, 4, 16),
       attention_case({{3, 200}}, 4, 2, 24),  // several key tiles, a partial last one
       // a decode row, a prompt chunk and a continued prompt of three sequences in one batch
       attention_case({{1, 70}, {9, 0}, {4, 13}}, 8, 2, 16),
@@ -433,16 +433,10 @@ const std::vector<OpCase>& all_op_cases() {
       // group of 7 query heads (Qwen2.5-0.5B), one of 16 (more than a warp keeps at once), and
       // head_dim 128 (Llama 3) and 256.
       attention_case({{1, 900}, {2, 300}, {1, 5}}, 14, 2, 64),
-      attention_case({{1, 1030}}, 16, 1, 32),
-      attention_case({{2, 600}}, 8, 2, 128),
-      attention_case({{1, 333}}, 4, 2, 256),
-      bias_add_case(7, 333),
-      swiglu_case(1000),
-      add_case(4097),
-      softmax_case(3, 2048),
-      softmax_case(1, 7),
-      argmax_case(2048),
-      argmax_case(5000),
+      attention_case({{1, 1030}}, 16, 1, 32), attention_case({{2, 600}}, 8, 2, 128),
+      attention_case({{1, 333}}, 4, 2, 256), bias_add_case(7, 333), swiglu_case(1000),
+      add_case(4097), softmax_case(3, 2048), softmax_case(1, 7), argmax_case(1, 2048),
+      argmax_case(1, 5000), argmax_case(5, 151936, 3),  // Qwen2's vocabulary, one broken row
   };
   return cases;
 }

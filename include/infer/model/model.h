@@ -52,6 +52,11 @@ class Model {
   // sequence, positions that do not continue the sequence, a position at or past max_seq_len())
   // or a pool without room for the new positions.
   const std::vector<float>& forward(const Batch& batch, KvCache& cache) const;
+  // As forward(), but returns for each row that asked for logits only its arg-max token (the
+  // lowest id on ties, as torch.argmax; -1 when its logits hold a NaN), found where the logits
+  // are: on a GPU only these ids cross to the host. What greedy decoding without penalties
+  // needs (valid until the next forward on this cache).
+  const std::vector<int32_t>& forward_argmax(const Batch& batch, KvCache& cache) const;
 
  private:
   struct Impl;

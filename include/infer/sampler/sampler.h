@@ -28,6 +28,12 @@ struct SamplingParams {
   // Throws InvalidArgument naming the parameter, its value and the accepted range.
   void validate() const;
   bool greedy() const { return temperature == 0.0f; }
+  bool penalised() const {
+    return repetition_penalty != 1.0f || frequency_penalty != 0.0f || presence_penalty != 0.0f;
+  }
+  // The choice is the logits' arg-max and nothing else (greedy, no penalties): a GPU can make it
+  // without sending the logits to the host (Model::forward_argmax).
+  bool argmax_only() const { return greedy() && !penalised(); }
 };
 
 class Sampler {

@@ -134,10 +134,12 @@ struct SoftmaxOp {
   using Fn = void (*)(const KernelContext&, float* x, int64_t rows, int64_t cols);
 };
 
-// *out (device memory) = index of the largest x[i]; the lowest index wins ties.
+// out[r] (device memory) = index of the largest x[r, c] over c, the lowest on ties (torch.argmax);
+// -1 for a row that holds a NaN, from which no choice means anything.
 struct ArgmaxOp {
   static constexpr OpKind kKind = OpKind::kArgmax;
-  using Fn = void (*)(const KernelContext&, const float* x, int64_t n, int32_t* out);
+  using Fn = void (*)(const KernelContext&, const float* x, int64_t rows, int64_t cols,
+                      int32_t* out);
 };
 
 // x[r, c] += bias[c] for every row r of x[rows, cols].

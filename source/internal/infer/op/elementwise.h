@@ -42,7 +42,8 @@ class Softmax {
 class Argmax {
  public:
   explicit Argmax(base::DeviceType device);
-  // out: a one-element i32 tensor on the same device as x.
+  // x: [cols] (one row) or [rows, cols]; out: i32 [rows] on the same device, each the arg-max of
+  // its row (lowest index on ties) or -1 for a row holding a NaN.
   void forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
                tensor::Tensor& out) const;
 
