@@ -1,8 +1,13 @@
 // f16, bf16 and group-wise int8 weights on CUDA, kept in their stored dtype in GPU memory and
 // widened in registers: decode through gemv_rows_kernel (16-byte loads where the rows allow
-// them), prefill through dequantized_gemm, embedding rows widened straight into the output.
-// The widened values equal the CPU's: f16 and bf16 convert exactly, and an int8 element is
-// fma(q, scale, offset) as in the CPU's row widening.
+// them), embedding rows widened straight into the output. The widened values equal the CPU's:
+// f16 and bf16 convert exactly, and an int8 element is fma(q, scale, offset) as in the CPU's
+// row widening. Prefill (more rows than the GEMV takes): f16 and bf16 weights are multiplied as
+// stored on tensor cores, by a cuBLAS GEMM of x rounded to the weight's type with f32
+// accumulation (products of two halves are exact in f32, so the only rounding beyond the
+// summation's is x's, 2^-9 relative for bf16 and 2^-12 for f16, as in HF's half-precision
+// runs); int8 through dequantized_gemm.
+#include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
@@ -16,12 +21,20 @@
 namespace infer::kernels::cuda {
 namespace {
 
+// A half type's conversions: widen (exact) and narrow (round to nearest even; f16 overflows
+// to inf beyond 65504, which surfaces as NaN logits, refused by the sampler).
 struct WidenF16 {
+  static constexpr cudaDataType_t kCudaType = CUDA_R_16F;
   __device__ float operator()(uint16_t h) const { return __half2float(__ushort_as_half(h)); }
+  __device__ static uint16_t narrow(float v) { return __half_as_ushort(__float2half_rn(v)); }
 };
 struct WidenBF16 {
+  static constexpr cudaDataType_t kCudaType = CUDA_R_16BF;
   __device__ float operator()(uint16_t h) const {
     return __uint_as_float(static_cast<uint32_t>(h) << 16);
+  }
+  __device__ static uint16_t narrow(float v) {
+    return __bfloat16_as_ushort(__float2bfloat16_rn(v));
   }
 };
 
@@ -146,15 +159,43 @@ I8Rows i8_rows(const WeightRef& w, int64_t k) {
           w.group_size % 16 == 0 && aligned_16(w.data)};
 }
 
+template <class Widen>
+__global__ void narrow_kernel(const float* x, int64_t n, uint16_t* out) {
+  const int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+  if (i < n) out[i] = Widen::narrow(x[i]);
+}
+
+// out[m, n] = x[m, k] · wᵀ on tensor cores: x rounded to the weight's type, f32 accumulation.
+template <class Widen>
+void prefill(cudaStream_t stream, const HalfRows<Widen>& w, const float* x, int64_t m, int64_t n,
+             int64_t k, float* out) {
+  const Scratch narrowed(static_cast<size_t>(m * k) * sizeof(uint16_t), stream);
+  narrow_kernel<Widen>
+      <<<blocks_for(m * k, 256), 256, 0, stream>>>(x, m * k, narrowed.data<uint16_t>());
+  INFER_CUDA_CHECK_LAUNCH();
+  const float alpha = 1.f, beta = 0.f;
+  // Row-major out[m, n] is column-major outᵀ [n, m] = w[n, k] · xᵀ (as matmul_cuda.cu).
+  INFER_CUBLAS_CHECK(cublasGemmEx(
+      cublas_handle_for(stream), CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(m),
+      static_cast<int>(k), &alpha, w.data, Widen::kCudaType, static_cast<int>(k),
+      narrowed.data<uint16_t>(), Widen::kCudaType, static_cast<int>(k), &beta, out, CUDA_R_32F,
+      static_cast<int>(n), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+}
+
+void prefill(cudaStream_t stream, const I8Rows& w, const float* x, int64_t m, int64_t n, int64_t k,
+             float* out) {
+  dequantized_gemm(stream, x, m, n, k, out, [&](int64_t r0, int64_t rows, float* f32) {
+    widen_rows(stream, w, r0, nullptr, rows, k, f32);
+  });
+}
+
 template <class Rows, Rows (*kRows)(const WeightRef&, int64_t)>
 void matmul_stored_cuda(const KernelContext& ctx, const float* x, const WeightRef& weight,
                         float* out, int64_t m, int64_t n, int64_t k) {
   const Rows w = kRows(weight, k);
   cudaStream_t stream = stream_of(ctx);
   if (m == 0 || launch_gemv_rows(stream, w, x, m, n, k, out)) return;
-  dequantized_gemm(stream, x, m, n, k, out, [&](int64_t r0, int64_t rows, float* f32) {
-    widen_rows(stream, w, r0, nullptr, rows, k, f32);
-  });
+  prefill(stream, w, x, m, n, k, out);
 }
 
 template <class Rows, Rows (*kRows)(const WeightRef&, int64_t)>

@@ -57,6 +57,21 @@ OpCase matmul_case(int64_t m, int64_t n, int64_t k) {
 
 using reference::store;
 
+// CUDA multiplies more rows of x than its GEMV takes (4, kernels/cuda/gemv_rows.cuh) by half
+// weights on tensor cores, with x rounded to the weight's type: the same product of exact
+// values, so the tolerance stays that of the summation order.
+std::function<Vec()> cuda_half_prefill_reference(DataType dtype, const Vec& x, const Vec& w,
+                                                 int64_t m, int64_t n, int64_t k) {
+  constexpr int64_t kCudaGemvMaxRows = 4;
+  if (m <= kCudaGemvMaxRows || (dtype != DataType::kF16 && dtype != DataType::kBF16))
+    return nullptr;
+  return [=] {
+    const Vec x_rounded = dtype == DataType::kF16 ? reference::from_f16(reference::to_f16(x))
+                                                  : reference::from_bf16(reference::to_bf16(x));
+    return reference::matmul(x_rounded, store(w, n, k, dtype, DeviceType::kCPU).values, m, n, k);
+  };
+}
+
 // x · wᵀ with w stored as `dtype`; the reference multiplies by the values w stands for.
 OpCase matmul_stored_case(DataType dtype, int64_t m, int64_t n, int64_t k,
                           bool asymmetric = false) {
@@ -73,7 +88,7 @@ OpCase matmul_stored_case(DataType dtype, int64_t m, int64_t n, int64_t k,
             return reference::matmul(x, store(w, n, k, dtype, DeviceType::kCPU, asymmetric).values,
                                      m, n, k);
           },
-          1e-4f};
+          1e-4f, cuda_half_prefill_reference(dtype, x, w, m, n, k)};
 }
 
 // A MatmulGroup of three weights sharing x (as q/k/v), the second with a bias; outputs
