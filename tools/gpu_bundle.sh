@@ -18,7 +18,8 @@ build=${BUILD_DIR:-build}
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/bin" "$stage/lib" "$stage/models" "$stage/goldens"
-cp "$build/test/infer_tests" "$build/bench/infer_bench" "$build/bench/batched_bench" "$stage/bin/"
+cp "$build/test/infer_tests" "$build/bench/infer_bench" "$build/bench/batched_bench" \
+   "$build/bench/cuda_kernel_bench" "$build/bench/random_model" "$stage/bin/"
 cp -L "$build/source/libinfer.so.0" "$build/source/libinfer_cuda.so" "$stage/lib/"
 # Every library the programs link but glibc's own and the CUDA libraries, which must match the
 # device's driver and come from its CUDA install.

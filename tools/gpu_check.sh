@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs on a lent GPU machine, from the bundle tools/gpu_bundle.sh made: every CUDA test, then
 # infer_bench on the GPU for each weight dtype of the tiny models and batched_bench for two of
-# them (launch-bound there: a check that each path runs, not a speed figure). Writes under $OUT (default gpu_results/):
+# them (launch-bound there: a check that each path runs, not a speed figure), then the speed
+# figures: cuda_kernel_bench, and a Llama-3.2-1B-shaped bf16 model through infer_bench and
+# batched_bench. Writes under $OUT (default gpu_results/):
 # device.txt (nvidia-smi), cuda_tests.json and .log (gtest), bench_<model>.json,
-# batched_<model>.json, summary.txt.
+# batched_<model>.json, cuda_kernel_bench.json, summary.txt.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-gpu_results}
@@ -50,6 +52,24 @@ for model in tiny-llama3-bf16 tiny-qwen2-q4_1; do
   echo "batched_bench $model: rc=$rc" >> "$out/summary.txt"
   [ "$rc" -eq 0 ] || bench_failures=$((bench_failures + 1))
 done
+# The figures issue 17's targets are quoted at: the kernels against a device-to-device copy in
+# the same run, and a Llama-3.2-1B-shaped bf16 model (random weights, written here: 2.5 GB would
+# not travel) decoding alone and in batches.
+"$root/bin/cuda_kernel_bench" --benchmark_min_time=0.1 --benchmark_format=json \
+  --benchmark_filter='BM_CudaCopy|BM_CudaMatmul/(0|1|2|3|6|10)/1/|BM_CudaMatmul/2/(64|512|8192)/|BM_CudaAttentionDecode' \
+  > "$out/cuda_kernel_bench.json" 2> "$out/cuda_kernel_bench.log"
+echo "cuda_kernel_bench: rc=$?, $(grep -c '"run_name"' "$out/cuda_kernel_bench.json") runs," \
+  "$(grep -c '"error_occurred": true' "$out/cuda_kernel_bench.json") with errors" >> "$out/summary.txt"
+big=$(mktemp -d)/llama-3.2-1b-bf16.bin
+if "$root/bin/random_model" llama-3.2-1b "$big" --dtype bf16 2>> "$out/summary.txt"; then
+  "$root/bin/infer_bench" "$big" --device cuda --prompt_tokens 512 --gen_tokens 128 --repeats 3 \
+    > "$out/bench_llama-3.2-1b-bf16.json" 2> "$out/bench_llama-3.2-1b-bf16.log"
+  echo "infer_bench llama-3.2-1b-bf16: rc=$?" >> "$out/summary.txt"
+  "$root/bin/batched_bench" "$big" --device cuda --pp 128 --tg 32 --batches 1,8,64 \
+    --output_format json > "$out/batched_llama-3.2-1b-bf16.json" 2> "$out/batched_llama-3.2-1b-bf16.log"
+  echo "batched_bench llama-3.2-1b-bf16: rc=$?" >> "$out/summary.txt"
+  rm -f "$big"
+fi
 echo "took $((SECONDS - start)) s" >> "$out/summary.txt"
 cat "$out/summary.txt"
 [ "$tests_rc" -eq 0 ] && [ "$bench_failures" -eq 0 ]
