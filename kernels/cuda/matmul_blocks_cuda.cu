@@ -2,8 +2,8 @@
 // own function, the one the CPU uses (kernels/cpu/quant/*.h, compiled for the device too), and
 // this file is compiled with --fmad=false, so both devices see the same weight values, bit for
 // bit; the activations stay f32. Decode (up to 4 rows of x): a warp per weight row, each lane a
-// block at a time. More rows: dequantized_gemm. Embedding rows are dequantized in place into
-// the output.
+// block at a time (q/k/v and gate/up in one launch at batch 1). More rows: dequantized_gemm.
+// Embedding rows are dequantized in place into the output.
 #include <string>
 
 #include "../cpu/quant/formats.h"
@@ -72,6 +72,17 @@ void matmul_blocks_cuda(const KernelContext& ctx, const float* x, const WeightRe
 }
 
 template <class F>
+void matmul_group_blocks_cuda(const KernelContext& ctx, const float* x, const WeightRef* w,
+                              float* const* outs, const int64_t* n, int count, int64_t k) {
+  if (count > kMaxGroupMembers)
+    throw base::InvalidArgument("a CUDA matmul group takes at most 8 weights");
+  BlockRows<F> members[kMaxGroupMembers];
+  for (int i = 0; i < count; ++i)
+    members[i] = {static_cast<const uint8_t*>(w[i].data), row_bytes_of<F>(k)};
+  launch_gemv_group(stream_of(ctx), members, outs, n, count, x, k);
+}
+
+template <class F>
 void embedding_blocks_cuda(const KernelContext& ctx, const WeightRef& table, const int32_t* ids,
                            int64_t n_tokens, int64_t dim, float* out) {
   if (n_tokens == 0) return;
@@ -82,10 +93,12 @@ void embedding_blocks_cuda(const KernelContext& ctx, const WeightRef& table, con
   INFER_CUDA_CHECK_LAUNCH();
 }
 
-#define INFER_REGISTER_CUDA_BLOCK_FORMAT(F)                                         \
-  INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, cpu::quant::F::kType,    \
-                        matmul_blocks_cuda<cpu::quant::F>);                         \
-  INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, cpu::quant::F::kType, \
+#define INFER_REGISTER_CUDA_BLOCK_FORMAT(F)                                           \
+  INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, cpu::quant::F::kType,      \
+                        matmul_blocks_cuda<cpu::quant::F>);                           \
+  INFER_REGISTER_KERNEL(MatmulGroupOp, base::DeviceType::kCUDA, cpu::quant::F::kType, \
+                        matmul_group_blocks_cuda<cpu::quant::F>);                     \
+  INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, cpu::quant::F::kType,   \
                         embedding_blocks_cuda<cpu::quant::F>);
 INFER_FOR_EACH_BLOCK_FORMAT(INFER_REGISTER_CUDA_BLOCK_FORMAT)
 #undef INFER_REGISTER_CUDA_BLOCK_FORMAT

@@ -38,8 +38,6 @@ struct WidenBF16 {
   }
 };
 
-bool aligned_16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
-
 // f16 or bf16 rows [n, k]. With `vectorized` (k a multiple of 8 and the data 16-byte aligned, so
 // every row is), each lane reads 8 values per load and a warp 512 contiguous bytes.
 template <class Widen>
@@ -199,6 +197,16 @@ void matmul_stored_cuda(const KernelContext& ctx, const float* x, const WeightRe
 }
 
 template <class Rows, Rows (*kRows)(const WeightRef&, int64_t)>
+void matmul_group_stored_cuda(const KernelContext& ctx, const float* x, const WeightRef* w,
+                              float* const* outs, const int64_t* n, int count, int64_t k) {
+  if (count > kMaxGroupMembers)
+    throw base::InvalidArgument("a CUDA matmul group takes at most 8 weights");
+  Rows members[kMaxGroupMembers];
+  for (int i = 0; i < count; ++i) members[i] = kRows(w[i], k);
+  launch_gemv_group(stream_of(ctx), members, outs, n, count, x, k);
+}
+
+template <class Rows, Rows (*kRows)(const WeightRef&, int64_t)>
 void embedding_stored_cuda(const KernelContext& ctx, const WeightRef& table, const int32_t* ids,
                            int64_t n_tokens, int64_t dim, float* out) {
   widen_rows(stream_of(ctx), kRows(table, dim), 0, ids, n_tokens, dim, out);
@@ -207,10 +215,12 @@ void embedding_stored_cuda(const KernelContext& ctx, const WeightRef& table, con
 using F16Rows = HalfRows<WidenF16>;
 using BF16Rows = HalfRows<WidenBF16>;
 
-#define INFER_REGISTER_CUDA_STORED(dtype, Rows, make)                \
-  INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, dtype,    \
-                        (matmul_stored_cuda<Rows, make>));           \
-  INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, dtype, \
+#define INFER_REGISTER_CUDA_STORED(dtype, Rows, make)                  \
+  INFER_REGISTER_KERNEL(MatmulOp, base::DeviceType::kCUDA, dtype,      \
+                        (matmul_stored_cuda<Rows, make>));             \
+  INFER_REGISTER_KERNEL(MatmulGroupOp, base::DeviceType::kCUDA, dtype, \
+                        (matmul_group_stored_cuda<Rows, make>));       \
+  INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, dtype,   \
                         (embedding_stored_cuda<Rows, make>));
 INFER_REGISTER_CUDA_STORED(base::DataType::kF16, F16Rows, half_rows<WidenF16>)
 INFER_REGISTER_CUDA_STORED(base::DataType::kBF16, BF16Rows, half_rows<WidenBF16>)

@@ -129,13 +129,14 @@ TEST(KernelRegistry, MissingKernelNamesOpDeviceAndDtype) {
 }
 
 // Whatever a model file holds, a CUDA build runs it on the GPU as on the CPU: every weight dtype
-// the CPU has a matmul or embedding kernel for has one on CUDA. (Registration only: the
-// kernels' results are OpTest.CudaMatchesCpu's, on a GPU.)
+// the CPU has a matmul, fused matmul group or embedding kernel for has one on CUDA. (Registration
+// only: the kernels' results are OpTest.CudaMatchesCpu's, on a GPU.)
 TEST(KernelRegistry, CudaHasAKernelForEveryWeightDtypeTheCpuHas) {
   if (!base::built_with_cuda()) GTEST_SKIP() << "libinfer was built without CUDA";
   size_t count = 0;
   const base::DataTypeInfo* dtypes = base::all_dtypes(&count);
-  for (kernels::OpKind op : {kernels::OpKind::kMatmul, kernels::OpKind::kEmbedding}) {
+  for (kernels::OpKind op :
+       {kernels::OpKind::kMatmul, kernels::OpKind::kMatmulGroup, kernels::OpKind::kEmbedding}) {
     for (size_t i = 0; i < count; ++i) {
       if (!kernels::find_kernel({op, DeviceType::kCPU, dtypes[i].type})) continue;
       EXPECT_NE(kernels::find_kernel({op, DeviceType::kCUDA, dtypes[i].type}), nullptr)

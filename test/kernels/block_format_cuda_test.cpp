@@ -16,6 +16,7 @@
 #include "infer/kernels/block_formats.h"
 #include "infer/op/embedding.h"
 #include "infer/op/matmul.h"
+#include "infer/op/matmul_group.h"
 
 namespace infer::test {
 namespace {
@@ -47,6 +48,33 @@ TEST(BlockKernelsCuda, MatmulMatchesDequantizedWeights) {
               << base::dtype_name(dtype) << " m=" << m << " row " << i << " out " << r;
         }
       }
+    }
+  }
+}
+
+// q/k/v-like weights of one format in one launch at batch 1: each output equals, bit for bit,
+// that weight's own GEMV (the fused kernel runs the same warp code per row).
+TEST(BlockKernelsCuda, MatmulGroupEqualsEachMatmulAlone) {
+  if (!base::cuda_available()) GTEST_SKIP() << "no usable CUDA GPU on this machine";
+  const int64_t n[3] = {64, 16, 16};
+  for (DataType dtype : kBlockFormats) {
+    const int64_t k = base::dtype_info(dtype).block_elements == 32 ? 1120 : 1280;
+    std::vector<op::Matmul> members;
+    for (int i = 0; i < 3; ++i)
+      members.emplace_back(
+          reference::random_blocks(dtype, n[i], k, 30 + i).weight.to(DeviceType::kCUDA));
+    const Tensor x = Tensor::from_vector(random_normal(k, 33), {1, k}).to(DeviceType::kCUDA);
+    std::vector<Tensor> alone, fused;
+    for (int i = 0; i < 3; ++i) {
+      alone.push_back(Tensor::zeros({1, n[i]}, DataType::kF32, DeviceType::kCUDA));
+      fused.push_back(Tensor::zeros({1, n[i]}, DataType::kF32, DeviceType::kCUDA));
+      members[i].forward({}, x, alone[i]);
+    }
+    const op::MatmulGroup group(members);
+    group.forward({}, x, {&fused[0], &fused[1], &fused[2]});
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(fused[i].to_vector<float>(), alone[i].to_vector<float>())
+          << base::dtype_name(dtype) << " member " << i;
     }
   }
 }
