@@ -1,4 +1,4 @@
-// Element-wise and row-wise kernels: SwiGLU, Add, BiasAdd, Softmax, Argmax, CopyRows.
+// Element-wise and row-wise kernels: SwiGLU, Add, BiasAdd, Softmax, Argmax.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -55,13 +55,6 @@ void argmax_f32_cpu(const KernelContext&, const float* x, int64_t rows, int64_t 
   }
 }
 
-void copy_rows_f32_cpu(const KernelContext&, const float* src, const int32_t* rows, float* dst,
-                       int64_t n, int64_t cols) {
-  for (int64_t t = 0; t < n; ++t)
-    std::memcpy(dst + int64_t{rows[t]} * cols, src + t * cols, static_cast<size_t>(cols) * 4);
-}
-
-INFER_REGISTER_KERNEL(CopyRowsOp, base::DeviceType::kCPU, base::DataType::kF32, copy_rows_f32_cpu);
 INFER_REGISTER_KERNEL(SwiGLUOp, base::DeviceType::kCPU, base::DataType::kF32, swiglu_f32_cpu);
 INFER_REGISTER_KERNEL(AddOp, base::DeviceType::kCPU, base::DataType::kF32, add_f32_cpu);
 INFER_REGISTER_KERNEL(BiasAddOp, base::DeviceType::kCPU, base::DataType::kF32, bias_add_f32_cpu);

@@ -244,24 +244,8 @@ void attention_f32_cuda(const KernelContext& ctx, const float* q, const float* k
   }
 }
 
-// One block per copied row.
-__global__ void copy_rows_kernel(const float* src, const int32_t* rows, float* dst, int64_t cols) {
-  const float* from = src + static_cast<int64_t>(blockIdx.x) * cols;
-  float* to = dst + static_cast<int64_t>(rows[blockIdx.x]) * cols;
-  for (int64_t c = threadIdx.x; c < cols; c += blockDim.x) to[c] = from[c];
-}
-
-void copy_rows_f32_cuda(const KernelContext& ctx, const float* src, const int32_t* rows, float* dst,
-                        int64_t n, int64_t cols) {
-  if (n == 0) return;
-  copy_rows_kernel<<<static_cast<unsigned>(n), 128, 0, stream_of(ctx)>>>(src, rows, dst, cols);
-  INFER_CUDA_CHECK_LAUNCH();
-}
-
 INFER_REGISTER_KERNEL(AttentionOp, base::DeviceType::kCUDA, base::DataType::kF32,
                       attention_f32_cuda);
-INFER_REGISTER_KERNEL(CopyRowsOp, base::DeviceType::kCUDA, base::DataType::kF32,
-                      copy_rows_f32_cuda);
 
 }  // namespace
 }  // namespace infer::kernels::cuda

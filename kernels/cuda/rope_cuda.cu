@@ -4,36 +4,43 @@
 namespace infer::kernels::cuda {
 namespace {
 
-// One thread per rotated pair (token, head, i < head_dim / 2).
-__global__ void rope_kernel(float* x, int64_t n_pairs, int64_t n_heads, int64_t half,
-                            int64_t row_stride, const int32_t* positions, const float* cos,
-                            const float* sin) {
-  const int64_t idx = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-  if (idx >= n_pairs) return;
-  const int64_t i = idx % half;
-  const int64_t h = (idx / half) % n_heads;
-  const int64_t t = idx / (half * n_heads);
-  float* v = x + t * row_stride + h * 2 * half;
-  const float c = cos[static_cast<int64_t>(positions[t]) * half + i];
-  const float s = sin[static_cast<int64_t>(positions[t]) * half + i];
-  const float x1 = v[i];
-  const float x2 = v[i + half];
-  v[i] = x1 * c - x2 * s;
-  v[i + half] = x2 * c + x1 * s;
+// A block per token: its threads take the rotated pairs of q (in place) and of k (into the pool
+// row of the token's slot), then the values of v (copied into theirs).
+__global__ void rope_kv_kernel(float* q, const float* k, const float* v, int64_t n_heads,
+                               int64_t n_kv_heads, int64_t head_dim, const int32_t* positions,
+                               const float* cos, const float* sin, const int32_t* slots,
+                               float* k_pool, float* v_pool) {
+  const int64_t t = blockIdx.x, half = head_dim / 2;
+  const int64_t kv_dim = n_kv_heads * head_dim;
+  const float* c = cos + static_cast<int64_t>(positions[t]) * half;
+  const float* s = sin + static_cast<int64_t>(positions[t]) * half;
+  const int64_t slot = slots[t];
+  float* qt = q + t * n_heads * head_dim;
+  for (int64_t p = threadIdx.x; p < (n_heads + n_kv_heads) * half; p += blockDim.x) {
+    const int64_t h = p / half, i = p % half;
+    const bool is_q = h < n_heads;
+    const float* from = is_q ? qt + h * head_dim : k + t * kv_dim + (h - n_heads) * head_dim;
+    float* to = is_q ? qt + h * head_dim : k_pool + slot * kv_dim + (h - n_heads) * head_dim;
+    const float x1 = from[i];
+    const float x2 = from[i + half];
+    to[i] = x1 * c[i] - x2 * s[i];
+    to[i + half] = x2 * c[i] + x1 * s[i];
+  }
+  for (int64_t i = threadIdx.x; i < kv_dim; i += blockDim.x)
+    v_pool[slot * kv_dim + i] = v[t * kv_dim + i];
 }
 
-void rope_f32_cuda(const KernelContext& ctx, float* x, int64_t n_tokens, int64_t n_heads,
-                   int64_t head_dim, int64_t row_stride, const int32_t* positions, const float* cos,
-                   const float* sin) {
-  const int64_t half = head_dim / 2;
-  const int64_t n_pairs = n_tokens * n_heads * half;
-  if (n_pairs == 0) return;
-  rope_kernel<<<blocks_for(n_pairs, 256), 256, 0, stream_of(ctx)>>>(
-      x, n_pairs, n_heads, half, row_stride, positions, cos, sin);
+void rope_kv_f32_cuda(const KernelContext& ctx, float* q, const float* k, const float* v,
+                      int64_t n_tokens, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim,
+                      const int32_t* positions, const float* cos, const float* sin,
+                      const int32_t* slots, float* k_pool, float* v_pool) {
+  if (n_tokens == 0) return;
+  rope_kv_kernel<<<static_cast<unsigned>(n_tokens), 256, 0, stream_of(ctx)>>>(
+      q, k, v, n_heads, n_kv_heads, head_dim, positions, cos, sin, slots, k_pool, v_pool);
   INFER_CUDA_CHECK_LAUNCH();
 }
 
-INFER_REGISTER_KERNEL(RopeOp, base::DeviceType::kCUDA, base::DataType::kF32, rope_f32_cuda);
+INFER_REGISTER_KERNEL(RopeKvOp, base::DeviceType::kCUDA, base::DataType::kF32, rope_kv_f32_cuda);
 
 }  // namespace
 }  // namespace infer::kernels::cuda

@@ -17,8 +17,8 @@ const char* op_name(OpKind op) {
       return "matmul";
     case OpKind::kRmsNorm:
       return "rmsnorm";
-    case OpKind::kRope:
-      return "rope";
+    case OpKind::kRopeKv:
+      return "rope_kv";
     case OpKind::kAttention:
       return "attention";
     case OpKind::kSwiGLU:
@@ -33,8 +33,6 @@ const char* op_name(OpKind op) {
       return "bias_add";
     case OpKind::kMatmulGroup:
       return "matmul_group";
-    case OpKind::kCopyRows:
-      return "copy_rows";
   }
   return "invalid";
 }

@@ -139,7 +139,6 @@ struct Model::Impl {
   std::unique_ptr<op::Matmul> head;
   op::Rope rope;
   op::Attention attention;
-  op::CopyRows copy_rows;
   op::SwiGLU swiglu;
   op::Add add;
   op::Argmax argmax;
@@ -204,7 +203,6 @@ Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
       bf16_activations(options.bf16_activations),
       rope(config.head_dim, config.rope_theta, config.rope_scaling, max_seq_len, device),
       attention(device, config.n_heads, config.n_kv_heads, config.head_dim),
-      copy_rows(device),
       swiglu(device),
       add(device),
       argmax(device) {
@@ -419,31 +417,40 @@ void Model::Impl::forward_rows(const Batch& batch, KvCache::Impl& cache,
   Tensor gate = ws.gate.rows(0, n);  // [T, hidden_dim]
   Tensor up = ws.up.rows(0, n);      // [T, hidden_dim]
 
+  // Each residual add is made by the norm that follows it (RmsNorm::forward_add): one pass, and
+  // one launch on a GPU, instead of two.
   embedding->forward(ctx, ids, x);
+  blocks.front().attn_norm.forward(ctx, x, xn);
   for (size_t l = 0; l < blocks.size(); ++l) {
     const Block& b = blocks[l];
-    b.attn_norm.forward(ctx, x, xn);
     b.qkv.forward(ctx, xn, {&q, &k, &v});
-    rope.forward(ctx, q, c.n_heads, positions, rope_tables);
-    rope.forward(ctx, k, c.n_kv_heads, positions, rope_tables);
-    copy_rows.forward(ctx, k, slots, cache.k[l]);
-    copy_rows.forward(ctx, v, slots, cache.v[l]);
+    rope.forward(ctx, q, k, v, c.n_heads, c.n_kv_heads, positions, rope_tables, slots, cache.k[l],
+                 cache.v[l]);
     attention.forward(ctx, q, cache.k[l], cache.v[l], attn, pages);
     b.o.forward(ctx, attn, proj);
-    add.forward(ctx, x, proj, x);
-
-    b.ffn_norm.forward(ctx, x, xn);
+    b.ffn_norm.forward_add(ctx, x, proj, xn);  // x += proj
     b.gate_up.forward(ctx, xn, {&gate, &up});
     swiglu.forward(ctx, gate, up, gate);
     b.down.forward(ctx, gate, proj);
-    add.forward(ctx, x, proj, x);
+    if (l + 1 < blocks.size()) {
+      blocks[l + 1].attn_norm.forward_add(ctx, x, proj, xn);  // x += proj
+    } else {
+      add.forward(ctx, x, proj, x);
+    }
   }
+  // The rows that want logits, a run of consecutive rows per copy (a decode step is one run).
   const size_t row_bytes = static_cast<size_t>(c.dim) * sizeof(float);
-  for (int64_t i = 0; i < n; ++i) {
-    if (!batch.want_logits[begin + i]) continue;
-    base::copy_bytes_async(ws.last.rows(logit_row, logit_row + 1).raw_data(), device,
-                           x.rows(i, i + 1).raw_data(), device, row_bytes, cache.stream);
-    ++logit_row;
+  for (int64_t i = 0; i < n;) {
+    if (!batch.want_logits[begin + i]) {
+      ++i;
+      continue;
+    }
+    int64_t end = i + 1;
+    while (end < n && batch.want_logits[begin + end]) ++end;
+    base::copy_bytes_async(ws.last.rows(logit_row, logit_row + (end - i)).raw_data(), device,
+                           x.rows(i, end).raw_data(), device, row_bytes * (end - i), cache.stream);
+    logit_row += end - i;
+    i = end;
   }
 }
 

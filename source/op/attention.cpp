@@ -28,15 +28,4 @@ void Attention::forward(const kernels::KernelContext& ctx, const tensor::Tensor&
           n_tokens, pages, n_heads_, n_kv_heads_, head_dim_);
 }
 
-CopyRows::CopyRows(base::DeviceType device)
-    : kernel_(kernels::get_kernel<kernels::CopyRowsOp>(device, base::DataType::kF32)) {}
-
-void CopyRows::forward(const kernels::KernelContext& ctx, const tensor::Tensor& src,
-                       const tensor::Tensor& rows, tensor::Tensor& dst) const {
-  const int64_t n = src.dim(0), cols = src.numel() / std::max<int64_t>(n, 1);
-  CHECK_EQ(rows.numel(), n);
-  CHECK_EQ(dst.dim(1), cols);
-  kernel_(ctx, src.data<float>(), rows.data<int32_t>(), dst.data<float>(), n, cols);
-}
-
 }  // namespace infer::op

@@ -45,7 +45,7 @@ Rope::Rope(int64_t head_dim, double theta, const RopeScaling& scaling, int64_t m
       max_positions_(max_positions),
       device_(device),
       inv_freq_(inverse_frequencies(head_dim, theta, scaling)),
-      kernel_(kernels::get_kernel<kernels::RopeOp>(device, base::DataType::kF32)) {
+      kernel_(kernels::get_kernel<kernels::RopeKvOp>(device, base::DataType::kF32)) {
   CHECK(head_dim > 0 && head_dim % 2 == 0) << "head_dim " << head_dim;
   CHECK_GT(max_positions, 0);
 }
@@ -80,14 +80,23 @@ const Rope::Tables& Rope::tables_for(int64_t end) const {
   return *tables_.back();
 }
 
-void Rope::forward(const kernels::KernelContext& ctx, tensor::Tensor& x, int64_t n_heads,
-                   const tensor::Tensor& positions, const Tables& tables) const {
-  const int64_t n_tokens = x.dim(0);
-  const int64_t row_stride = x.numel() / std::max<int64_t>(n_tokens, 1);
-  CHECK_EQ(row_stride, n_heads * head_dim_);
+void Rope::forward(const kernels::KernelContext& ctx, tensor::Tensor& q, const tensor::Tensor& k,
+                   const tensor::Tensor& v, int64_t n_heads, int64_t n_kv_heads,
+                   const tensor::Tensor& positions, const Tables& tables,
+                   const tensor::Tensor& slots, tensor::Tensor& k_pool,
+                   tensor::Tensor& v_pool) const {
+  const int64_t n_tokens = q.dim(0);
+  const int64_t kv_dim = n_kv_heads * head_dim_;
+  CHECK_EQ(q.numel(), n_tokens * n_heads * head_dim_);
+  CHECK_EQ(k.numel(), n_tokens * kv_dim);
+  CHECK_EQ(v.numel(), n_tokens * kv_dim);
   CHECK_EQ(positions.numel(), n_tokens);
-  kernel_(ctx, x.data<float>(), n_tokens, n_heads, head_dim_, row_stride, positions.data<int32_t>(),
-          tables.cos.data<float>(), tables.sin.data<float>());
+  CHECK_EQ(slots.numel(), n_tokens);
+  CHECK_EQ(k_pool.dim(1), kv_dim);
+  CHECK(k_pool.shape() == v_pool.shape());
+  kernel_(ctx, q.data<float>(), k.data<float>(), v.data<float>(), n_tokens, n_heads, n_kv_heads,
+          head_dim_, positions.data<int32_t>(), tables.cos.data<float>(), tables.sin.data<float>(),
+          slots.data<int32_t>(), k_pool.data<float>(), v_pool.data<float>());
 }
 
 }  // namespace infer::op

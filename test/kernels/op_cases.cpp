@@ -190,6 +190,30 @@ OpCase rmsnorm_case(int64_t rows, int64_t dim) {
           [=] { return reference::rmsnorm(x, w, rows, dim, 1e-5f); }, 1e-5f};
 }
 
+// x += residual, then the norm of x: both outputs (the sum, then the normalised rows).
+OpCase rmsnorm_add_case(int64_t rows, int64_t dim) {
+  const Vec x = random_normal(rows * dim, 3), r = random_normal(rows * dim, 5),
+            w = random_normal(dim, 4);
+  return {"rmsnorm_add_" + std::to_string(rows) + "x" + std::to_string(dim),
+          [=](DeviceType d) {
+            op::RmsNorm layer(on(d, w, {dim}), 1e-5f);
+            Tensor sum = on(d, x, {rows, dim}), out = empty_on(d, {rows, dim});
+            layer.forward_add(kCtx, sum, on(d, r, {rows, dim}), out);
+            Vec both = sum.to_vector<float>();
+            const Vec normed = out.to_vector<float>();
+            both.insert(both.end(), normed.begin(), normed.end());
+            return both;
+          },
+          [=] {
+            Vec both(x.size());
+            for (size_t i = 0; i < x.size(); ++i) both[i] = x[i] + r[i];
+            const Vec normed = reference::rmsnorm(both, w, rows, dim, 1e-5f);
+            both.insert(both.end(), normed.begin(), normed.end());
+            return both;
+          },
+          1e-5f};
+}
+
 OpCase embedding_case(int64_t vocab, int64_t dim, int64_t n_tokens) {
   const Vec table = random_normal(vocab * dim, 5);
   std::vector<int32_t> ids(n_tokens);
@@ -206,26 +230,59 @@ OpCase embedding_case(int64_t vocab, int64_t dim, int64_t n_tokens) {
           [=] { return reference::embedding(table, ids, dim); }, 0.f};
 }
 
-OpCase rope_case(int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t start_pos,
-                 op::RopeScaling scaling = {}) {
-  const Vec x = random_normal(n_tokens * n_heads * head_dim, 6);
+// RoPE on the new rows with their keys and values stored: q and k rotated (k into its slot of
+// the pool), v copied into its slot; the pools have rows the pass does not touch, which must
+// keep their values. Outputs: q, then both pools whole.
+OpCase rope_kv_case(int64_t n_tokens, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim,
+                    int64_t start_pos, op::RopeScaling scaling = {}) {
+  const int64_t kv_dim = n_kv_heads * head_dim, pool_rows = 2 * n_tokens + 3;
+  const Vec q = random_normal(n_tokens * n_heads * head_dim, 6);
+  const Vec k = random_normal(n_tokens * kv_dim, 7), v = random_normal(n_tokens * kv_dim, 8);
+  const Vec k_pool = random_normal(pool_rows * kv_dim, 9),
+            v_pool = random_normal(pool_rows * kv_dim, 10);
+  std::vector<int32_t> positions, slots;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    positions.push_back(static_cast<int32_t>(start_pos + t));
+    slots.push_back(static_cast<int32_t>(pool_rows - 1 - 2 * t));  // descending, every other row
+  }
   const double theta = 500000.0;
   const bool scaled = scaling.type != op::RopeScaling::Type::kNone;
-  return {
-      "rope_" + std::to_string(n_tokens) + "tok_at_" + std::to_string(start_pos) +
-          (scaled ? "_scaled" : ""),
-      [=](DeviceType d) {
-        op::Rope layer(head_dim, theta, scaling, start_pos + n_tokens, d);
-        Tensor t = on(d, x, {n_tokens, n_heads * head_dim});
-        std::vector<int32_t> positions(static_cast<size_t>(n_tokens));
-        for (int64_t i = 0; i < n_tokens; ++i) positions[i] = static_cast<int32_t>(start_pos + i);
-        Tensor pos = Tensor::from_vector(positions, {n_tokens});
-        layer.forward(kCtx, t, n_heads, d == DeviceType::kCPU ? pos : pos.to(d),
-                      layer.tables_for(start_pos + n_tokens));
-        return t.to_vector<float>();
-      },
-      [=] { return reference::rope(x, n_tokens, n_heads, head_dim, start_pos, theta, scaling); },
-      1e-5f};
+  return {"rope_kv_" + std::to_string(n_tokens) + "tok_at_" + std::to_string(start_pos) + "_" +
+              std::to_string(n_heads) + "h" + std::to_string(n_kv_heads) + "kv" +
+              (scaled ? "_scaled" : ""),
+          [=](DeviceType d) {
+            op::Rope layer(head_dim, theta, scaling, start_pos + n_tokens, d);
+            Tensor tq = on(d, q, {n_tokens, n_heads * head_dim});
+            Tensor tk_pool = on(d, k_pool, {pool_rows, kv_dim}),
+                   tv_pool = on(d, v_pool, {pool_rows, kv_dim});
+            const auto ints = [&](const std::vector<int32_t>& values) {
+              Tensor t = Tensor::from_vector(values, {n_tokens});
+              return d == DeviceType::kCPU ? t : t.to(d);
+            };
+            layer.forward(kCtx, tq, on(d, k, {n_tokens, kv_dim}), on(d, v, {n_tokens, kv_dim}),
+                          n_heads, n_kv_heads, ints(positions),
+                          layer.tables_for(start_pos + n_tokens), ints(slots), tk_pool, tv_pool);
+            Vec out = tq.to_vector<float>();
+            for (const Tensor* t : {&tk_pool, &tv_pool}) {
+              const Vec part = t->to_vector<float>();
+              out.insert(out.end(), part.begin(), part.end());
+            }
+            return out;
+          },
+          [=] {
+            Vec out = reference::rope(q, n_tokens, n_heads, head_dim, start_pos, theta, scaling);
+            const Vec k_rotated =
+                reference::rope(k, n_tokens, n_kv_heads, head_dim, start_pos, theta, scaling);
+            Vec kp = k_pool, vp = v_pool;
+            for (int64_t t = 0; t < n_tokens; ++t) {
+              std::copy_n(k_rotated.begin() + t * kv_dim, kv_dim, kp.begin() + slots[t] * kv_dim);
+              std::copy_n(v.begin() + t * kv_dim, kv_dim, vp.begin() + slots[t] * kv_dim);
+            }
+            out.insert(out.end(), kp.begin(), kp.end());
+            out.insert(out.end(), vp.begin(), vp.end());
+            return out;
+          },
+          1e-5f};
 }
 
 op::RopeScaling llama3_scaling() {
@@ -436,11 +493,12 @@ const std::vector<OpCase>& all_op_cases() {
       matmul_group_case(DataType::kBF16, 1), matmul_group_case(DataType::kI8, 1),
       matmul_group_case(DataType::kI8, 1, /*asymmetric=*/true),
       matmul_group_case(DataType::kF16, 1, /*asymmetric=*/false, /*mixed=*/true),
-      rmsnorm_case(1, 128), rmsnorm_case(5, 1000), embedding_case(2048, 128, 3),
-      embedding_case(50, 16, 700), rope_case(1, 8, 16, 0), rope_case(9, 4, 64, 37),
-      rope_case(600, 2, 8, 0), rope_case(5, 2, 64, 100, llama3_scaling()),
-      attention_case({{1, 0}}, 8, 4, 16), attention_case({{1, 40}}, 8, 2, 64),
-      attention_case({{6, 0}}, 4, 4, 32), attention_case({{5, 11}}, 8, 4, 16),
+      rmsnorm_case(1, 128), rmsnorm_case(5, 1000), rmsnorm_add_case(1, 896),
+      rmsnorm_add_case(7, 1000), embedding_case(2048, 128, 3), embedding_case(50, 16, 700),
+      rope_kv_case(1, 8, 2, 16, 0), rope_kv_case(9, 4, 4, 64, 37), rope_kv_case(600, 2, 1, 8, 0),
+      rope_kv_case(5, 14, 2, 64, 100, llama3_scaling()), attention_case({{1, 0}}, 8, 4, 16),
+      attention_case({{1, 40}}, 8, 2, 64), attention_case({{6, 0}}, 4, 4, 32),
+      attention_case({{5, 11}}, 8, 4, 16),
       attention_case({{3, 200}}, 4, 2, 24),  // several key tiles, a partial last one
       // a decode row, a prompt chunk and a continued prompt of three sequences in one batch
       attention_case({{1, 70}, {9, 0}, {4, 13}}, 8, 2, 16),

@@ -13,7 +13,7 @@ enum class OpKind : uint8_t {
   kEmbedding,
   kMatmul,
   kRmsNorm,
-  kRope,
+  kRopeKv,
   kAttention,
   kSwiGLU,
   kAdd,
@@ -21,7 +21,6 @@ enum class OpKind : uint8_t {
   kArgmax,
   kBiasAdd,
   kMatmulGroup,
-  kCopyRows,
 };
 
 const char* op_name(OpKind op);
@@ -56,21 +55,26 @@ struct MatmulOp {
                       int64_t m, int64_t n, int64_t k);
 };
 
-// out[r, :] = x[r, :] / sqrt(mean(x[r, :]²) + eps) * weight.
+// out[r, :] = s[r, :] / sqrt(mean(s[r, :]²) + eps) * weight, where s = x, or, with `residual`,
+// s = x + residual, also written to `sum` (which may be x): the residual add before a norm in
+// the same pass. `out` may alias x only without a residual.
 struct RmsNormOp {
   static constexpr OpKind kKind = OpKind::kRmsNorm;
-  using Fn = void (*)(const KernelContext&, const float* x, const void* weight, float* out,
-                      int64_t rows, int64_t dim, float eps);
+  using Fn = void (*)(const KernelContext&, const float* x, const float* residual, float* sum,
+                      const void* weight, float* out, int64_t rows, int64_t dim, float eps);
 };
 
-// In-place rotate-half RoPE (HF convention) on x[t, h, :] for token t at position positions[t]
-// (device memory). x rows are `row_stride` floats apart; cos/sin caches are
-// [positions, head_dim / 2].
-struct RopeOp {
-  static constexpr OpKind kKind = OpKind::kRope;
-  using Fn = void (*)(const KernelContext&, float* x, int64_t n_tokens, int64_t n_heads,
-                      int64_t head_dim, int64_t row_stride, const int32_t* positions,
-                      const float* cos, const float* sin);
+// The new rows of a pass made ready for attention, for token t at position positions[t] with the
+// rotate-half RoPE (HF) tables cos/sin [positions, head_dim / 2]: q[t] rotated in place, k[t]
+// rotated into k_pool's row slots[t], v[t] copied into v_pool's row slots[t]. q: [n_tokens,
+// n_heads * head_dim]; k, v and the pools' rows: n_kv_heads * head_dim. One kernel where the
+// steps were four (two ropes, two row copies). positions and slots are in device memory.
+struct RopeKvOp {
+  static constexpr OpKind kKind = OpKind::kRopeKv;
+  using Fn = void (*)(const KernelContext&, float* q, const float* k, const float* v,
+                      int64_t n_tokens, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim,
+                      const int32_t* positions, const float* cos, const float* sin,
+                      const int32_t* slots, float* k_pool, float* v_pool);
 };
 
 // outs[i][0, :n[i]] = x[0, :] · w[i]ᵀ for `count` weights of one dtype that share the input x
@@ -105,14 +109,6 @@ struct AttentionOp {
   using Fn = void (*)(const KernelContext&, const float* q, const float* k_pool,
                       const float* v_pool, float* out, int64_t n_tokens, const KvPages& pages,
                       int64_t n_heads, int64_t n_kv_heads, int64_t head_dim);
-};
-
-// dst[rows[t], :] = src[t, :] for t < n (rows in device memory): writes K/V rows into their
-// slots of the paged pool.
-struct CopyRowsOp {
-  static constexpr OpKind kKind = OpKind::kCopyRows;
-  using Fn = void (*)(const KernelContext&, const float* src, const int32_t* rows, float* dst,
-                      int64_t n, int64_t cols);
 };
 
 // out[i] = silu(gate[i]) * up[i].

@@ -24,16 +24,4 @@ class Attention {
   kernels::AttentionOp::Fn kernel_;
 };
 
-// dst[rows[t], :] = src[t, :]: new keys or values into the slots of their positions.
-class CopyRows {
- public:
-  explicit CopyRows(base::DeviceType device);
-  // src: [n, cols]; rows: n i32 row indices of dst, each checked by the caller; dst: [*, cols].
-  void forward(const kernels::KernelContext& ctx, const tensor::Tensor& src,
-               const tensor::Tensor& rows, tensor::Tensor& dst) const;
-
- private:
-  kernels::CopyRowsOp::Fn kernel_;
-};
-
 }  // namespace infer::op

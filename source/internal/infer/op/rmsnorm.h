@@ -11,6 +11,10 @@ class RmsNorm {
   // x, out: [rows, dim] f32; out may alias x.
   void forward(const kernels::KernelContext& ctx, const tensor::Tensor& x,
                tensor::Tensor& out) const;
+  // x += residual, then out = the norm of x, in one pass (a residual connection followed by the
+  // next sub-block's norm): one launch on a GPU instead of two. out must not alias x.
+  void forward_add(const kernels::KernelContext& ctx, tensor::Tensor& x,
+                   const tensor::Tensor& residual, tensor::Tensor& out) const;
 
  private:
   tensor::Tensor weight_;

@@ -30,10 +30,15 @@ class Rope {
   // handed out stays valid for the layer's life, so kernels still reading it (on a GPU stream)
   // never see it freed.
   const Tables& tables_for(int64_t end) const;
-  // Rotates x: [n_tokens, n_heads * head_dim] f32 in place, row t for position positions[t]
-  // (an i32 tensor of n_tokens on x's device, each below tables.positions: the caller checks).
-  void forward(const kernels::KernelContext& ctx, tensor::Tensor& x, int64_t n_heads,
-               const tensor::Tensor& positions, const Tables& tables) const;
+  // Encodes the positions of a pass's new rows and stores their keys and values: q [n_tokens,
+  // n_heads * head_dim] rotated in place, k [n_tokens, kv_dim] rotated into the rows `slots` of
+  // k_pool [*, kv_dim], v copied into the same rows of v_pool (kv_dim = n_kv_heads * head_dim).
+  // positions and slots: i32 [n_tokens] on the layer's device, each position below
+  // tables.positions and each slot a row of the pools (the caller checks).
+  void forward(const kernels::KernelContext& ctx, tensor::Tensor& q, const tensor::Tensor& k,
+               const tensor::Tensor& v, int64_t n_heads, int64_t n_kv_heads,
+               const tensor::Tensor& positions, const Tables& tables, const tensor::Tensor& slots,
+               tensor::Tensor& k_pool, tensor::Tensor& v_pool) const;
   int64_t max_positions() const { return max_positions_; }
 
   // The inverse frequencies, computed in float32 as HF's rotary embedding does, scaling included.
@@ -45,7 +50,7 @@ class Rope {
   int64_t max_positions_;
   base::DeviceType device_;
   std::vector<float> inv_freq_;
-  kernels::RopeOp::Fn kernel_;
+  kernels::RopeKvOp::Fn kernel_;
   mutable std::mutex grow_;
   mutable std::vector<std::unique_ptr<const Tables>> tables_;  // growing; the last is current
 };
