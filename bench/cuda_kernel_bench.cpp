@@ -92,19 +92,12 @@ void BM_CudaMatmul(benchmark::State& state) {
   if (skip_without_gpu(state)) return;
   const DataType dtype = kDtypes[state.range(0)];
   const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
-  const int64_t block = infer::base::dtype_info(dtype).block_elements;
-  if (k % block != 0) {
+  if (k % infer::base::dtype_info(dtype).block_elements != 0) {
     state.SkipWithError("rows are not whole blocks of this format");
     return;
   }
-  const infer::op::Weight on_host =
-      block > 1 ? infer::test::reference::random_blocks(dtype, n, k, 42).weight
-                : infer::test::reference::store(random_values(n * k, 42), n, k, dtype,
-                                                DeviceType::kCPU, /*asymmetric=*/true)
-                      .weight;
-  const int64_t bytes = static_cast<int64_t>(
-      on_host.data.bytes() + (on_host.scales.empty() ? 0 : on_host.scales.bytes()) +
-      (on_host.offsets.empty() ? 0 : on_host.offsets.bytes()));
+  const infer::op::Weight on_host = infer::test::reference::random_weight(dtype, n, k, 42);
+  const int64_t bytes = infer::test::reference::stored_bytes(on_host);
   std::vector<infer::op::Matmul> layers;
   for (int64_t i = 0; i < std::max<int64_t>(1, kColdBytes / bytes); ++i)
     layers.emplace_back(on_host.to(DeviceType::kCUDA));

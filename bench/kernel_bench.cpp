@@ -55,11 +55,6 @@ Tensor copy_of(const Tensor& t) {
   return c;
 }
 
-int64_t stored_bytes(const infer::op::Weight& w) {
-  return static_cast<int64_t>(w.data.bytes() + (w.scales.empty() ? 0 : w.scales.bytes()) +
-                              (w.offsets.empty() ? 0 : w.offsets.bytes()));
-}
-
 // out[m, n] = x[m, k] · w[n, k]ᵀ with w stored as kDtypes[dtype] (i8: asymmetric groups of 32,
 // the exporter's default); args: dtype, m, n, k. Bytes are the weight's stored bytes.
 void BM_Matmul(benchmark::State& state) {
@@ -71,17 +66,12 @@ void BM_Matmul(benchmark::State& state) {
     return;
   }
   const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
-  const int64_t block = infer::base::dtype_info(dtype).block_elements;
-  if (k % block != 0) {
+  if (k % infer::base::dtype_info(dtype).block_elements != 0) {
     state.SkipWithError("rows are not whole blocks of this format");
     return;
   }
-  const infer::op::Weight first =
-      block > 1 ? infer::test::reference::random_blocks(dtype, n, k, 42).weight
-                : infer::test::reference::store(random_tensor({n * k}).to_vector<float>(), n, k,
-                                                dtype, DeviceType::kCPU, /*asymmetric=*/true)
-                      .weight;
-  const int64_t bytes = stored_bytes(first);
+  const infer::op::Weight first = infer::test::reference::random_weight(dtype, n, k, 42);
+  const int64_t bytes = infer::test::reference::stored_bytes(first);
   std::vector<infer::op::Matmul> layers;
   for (int64_t i = 0; i < std::max<int64_t>(1, kColdBytes / bytes); ++i) {
     layers.emplace_back(infer::op::Weight{copy_of(first.data), copy_of(first.scales),

@@ -6,9 +6,11 @@
 //                                               int64_t k, float* acc) const
 // that adds lane `lane`'s share of x_i · w_row to acc[i] for i < M (lanes stride over the row).
 // Weights that share x at batch 1 (q/k/v, gate/up) go in one launch (launch_gemv_group).
+#include <string>
 #include <type_traits>
 
 #include "cuda_launch.cuh"
+#include "infer/base/error.h"
 
 namespace infer::kernels::cuda {
 
@@ -58,6 +60,15 @@ __global__ void gemv_group_kernel(RowsGroup<Rows> group, const float* x, int64_t
   const int64_t local = row - group.first_row[i];
   warp_gemv_row<Rows, 1>(group.members[i], local, threadIdx.x % kWarp, x, k, group.outs[i] + local,
                          0);
+}
+
+// Throws InvalidArgument for a group larger than the kernel takes (before members are gathered).
+inline void check_group_size(int count) {
+  if (count > kMaxGroupMembers) {
+    throw base::InvalidArgument("a CUDA matmul group takes at most " +
+                                std::to_string(kMaxGroupMembers) + " weights, got " +
+                                std::to_string(count));
+  }
 }
 
 // outs[i][:n[i]] = x[:k] · members[i]ᵀ for i < count (at most kMaxGroupMembers), one launch.

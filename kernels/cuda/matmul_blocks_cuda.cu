@@ -74,8 +74,7 @@ void matmul_blocks_cuda(const KernelContext& ctx, const float* x, const WeightRe
 template <class F>
 void matmul_group_blocks_cuda(const KernelContext& ctx, const float* x, const WeightRef* w,
                               float* const* outs, const int64_t* n, int count, int64_t k) {
-  if (count > kMaxGroupMembers)
-    throw base::InvalidArgument("a CUDA matmul group takes at most 8 weights");
+  check_group_size(count);
   BlockRows<F> members[kMaxGroupMembers];
   for (int i = 0; i < count; ++i)
     members[i] = {static_cast<const uint8_t*>(w[i].data), row_bytes_of<F>(k)};

@@ -1,6 +1,6 @@
-// f16, bf16 and group-wise int8 weights on CUDA, kept in their stored dtype in GPU memory and
-// widened in registers: decode through gemv_rows_kernel (16-byte loads where the rows allow
-// them), embedding rows widened straight into the output. The widened values equal the CPU's:
+// f16, bf16 and group-wise int8 weights on CUDA (and f32 groups), kept in their stored dtype in GPU
+// memory and widened in registers: decode through gemv_rows_kernel (16-byte loads where the rows
+// allow them), embedding rows widened straight into the output. The widened values equal the CPU's:
 // f16 and bf16 convert exactly, and an int8 element is fma(q, scale, offset) as in the CPU's
 // row widening. Prefill (more rows than the GEMV takes): f16 and bf16 weights are multiplied as
 // stored on tensor cores, by a cuBLAS GEMM of x rounded to the weight's type with f32
@@ -38,11 +38,17 @@ struct WidenBF16 {
   }
 };
 
-// f16 or bf16 rows [n, k]. With `vectorized` (k a multiple of 8 and the data 16-byte aligned, so
-// every row is), each lane reads 8 values per load and a warp 512 contiguous bytes.
-template <class Widen>
-struct HalfRows {
-  const uint16_t* data;
+struct WidenF32 {
+  __device__ float operator()(float v) const { return v; }
+};
+
+// Dense rows [n, k] of f32, f16 or bf16. With `vectorized` (k a multiple of a 16-byte load's
+// elements and the data 16-byte aligned, so every row is), each lane reads 16 bytes per load and
+// a warp 512 contiguous bytes.
+template <class Element, class Widen>
+struct DenseRows {
+  static constexpr int kPerLoad = 16 / sizeof(Element);
+  const Element* data;
   bool vectorized;
 
   __device__ float value(int64_t row, int64_t c, int64_t k) const {
@@ -51,14 +57,15 @@ struct HalfRows {
 
   template <int M>
   __device__ void accumulate(int64_t row, int lane, const float* x, int64_t k, float* acc) const {
-    const uint16_t* w = data + row * k;
+    const Element* w = data + row * k;
     if (vectorized) {
-      for (int64_t c = 8 * lane; c < k; c += 8 * kWarp) {
+      for (int64_t c = kPerLoad * lane; c < k; c += kPerLoad * kWarp) {
         const uint4 packed = *reinterpret_cast<const uint4*>(w + c);
-        const uint32_t words[4] = {packed.x, packed.y, packed.z, packed.w};
+        Element values[kPerLoad];
+        memcpy(values, &packed, sizeof(packed));
 #pragma unroll
-        for (int e = 0; e < 8; ++e) {
-          const float v = Widen{}(static_cast<uint16_t>(words[e / 2] >> (16 * (e % 2))));
+        for (int e = 0; e < kPerLoad; ++e) {
+          const float v = Widen{}(values[e]);
           for (int i = 0; i < M; ++i) acc[i] = __fmaf_rn(v, x[i * k + c + e], acc[i]);
         }
       }
@@ -70,6 +77,10 @@ struct HalfRows {
     }
   }
 };
+
+template <class Widen>
+using HalfRows = DenseRows<uint16_t, Widen>;
+using F32Rows = DenseRows<float, WidenF32>;
 
 // Group-wise int8 rows [n, k] with f32 scales (and offsets) per group of `group` values. Each
 // lane takes whole groups, as the CPU does: the group's products summed, then scaled once, and
@@ -141,9 +152,10 @@ void widen_rows(cudaStream_t stream, const Rows& w, int64_t first, const int32_t
   INFER_CUDA_CHECK_LAUNCH();
 }
 
-template <class Widen>
-HalfRows<Widen> half_rows(const WeightRef& w, int64_t k) {
-  return {static_cast<const uint16_t*>(w.data), k % 8 == 0 && aligned_16(w.data)};
+template <class Element, class Widen>
+DenseRows<Element, Widen> dense_rows(const WeightRef& w, int64_t k) {
+  return {static_cast<const Element*>(w.data),
+          k % DenseRows<Element, Widen>::kPerLoad == 0 && aligned_16(w.data)};
 }
 
 I8Rows i8_rows(const WeightRef& w, int64_t k) {
@@ -199,8 +211,7 @@ void matmul_stored_cuda(const KernelContext& ctx, const float* x, const WeightRe
 template <class Rows, Rows (*kRows)(const WeightRef&, int64_t)>
 void matmul_group_stored_cuda(const KernelContext& ctx, const float* x, const WeightRef* w,
                               float* const* outs, const int64_t* n, int count, int64_t k) {
-  if (count > kMaxGroupMembers)
-    throw base::InvalidArgument("a CUDA matmul group takes at most 8 weights");
+  check_group_size(count);
   Rows members[kMaxGroupMembers];
   for (int i = 0; i < count; ++i) members[i] = kRows(w[i], k);
   launch_gemv_group(stream_of(ctx), members, outs, n, count, x, k);
@@ -222,10 +233,13 @@ using BF16Rows = HalfRows<WidenBF16>;
                         (matmul_group_stored_cuda<Rows, make>));       \
   INFER_REGISTER_KERNEL(EmbeddingOp, base::DeviceType::kCUDA, dtype,   \
                         (embedding_stored_cuda<Rows, make>));
-INFER_REGISTER_CUDA_STORED(base::DataType::kF16, F16Rows, half_rows<WidenF16>)
-INFER_REGISTER_CUDA_STORED(base::DataType::kBF16, BF16Rows, half_rows<WidenBF16>)
+INFER_REGISTER_CUDA_STORED(base::DataType::kF16, F16Rows, (dense_rows<uint16_t, WidenF16>))
+INFER_REGISTER_CUDA_STORED(base::DataType::kBF16, BF16Rows, (dense_rows<uint16_t, WidenBF16>))
 INFER_REGISTER_CUDA_STORED(base::DataType::kI8, I8Rows, i8_rows)
 #undef INFER_REGISTER_CUDA_STORED
+// f32 matrices alone go to cuBLAS (matmul_cuda.cu); groups sharing x at batch 1 come here.
+INFER_REGISTER_KERNEL(MatmulGroupOp, base::DeviceType::kCUDA, base::DataType::kF32,
+                      (matmul_group_stored_cuda<F32Rows, dense_rows<float, WidenF32>>));
 
 }  // namespace
 }  // namespace infer::kernels::cuda

@@ -3,6 +3,9 @@
 #include <cstring>
 
 #include <random>
+#include <string>
+
+#include "infer/base/error.h"
 
 #include "infer/kernels/block_formats.h"
 #include "quantize.h"
@@ -77,6 +80,25 @@ StoredWeight random_blocks(DataType dtype, int64_t rows, int64_t cols, uint32_t 
   std::vector<float> values(static_cast<size_t>(rows * cols));
   kernels::dequantize_blocks(dtype, bytes, rows * cols, values.data());
   return {op::Weight{t}, values};
+}
+
+op::Weight random_weight(DataType dtype, int64_t rows, int64_t cols, uint32_t seed) {
+  const int64_t block = base::dtype_info(dtype).block_elements;
+  if (cols % block != 0) {
+    throw base::InvalidArgument(std::string(base::dtype_name(dtype)) + " rows of " +
+                                std::to_string(cols) + " values are not whole blocks");
+  }
+  if (block > 1) return random_blocks(dtype, rows, cols, seed).weight;
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.f, 1.f);
+  std::vector<float> values(static_cast<size_t>(rows * cols));
+  for (float& v : values) v = dist(rng);
+  return store(values, rows, cols, dtype, base::DeviceType::kCPU, /*asymmetric=*/true).weight;
+}
+
+int64_t stored_bytes(const op::Weight& w) {
+  return static_cast<int64_t>(w.data.bytes() + (w.scales.empty() ? 0 : w.scales.bytes()) +
+                              (w.offsets.empty() ? 0 : w.offsets.bytes()));
 }
 
 }  // namespace infer::test::reference

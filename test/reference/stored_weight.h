@@ -33,4 +33,11 @@ constexpr base::DataType kBlockFormats[] = {
 StoredWeight random_blocks(base::DataType dtype, int64_t rows, int64_t cols, uint32_t seed,
                            float max_scale = 0.01f);
 
+// A [rows, cols] weight of any stored dtype for a benchmark, on the CPU: random blocks for a
+// block format, else values uniform in +-1 stored as `dtype` (i8 with offsets, the exporter's
+// default). Throws InvalidArgument when cols is not whole blocks of the format.
+op::Weight random_weight(base::DataType dtype, int64_t rows, int64_t cols, uint32_t seed);
+// The bytes a weight streams: data, scales and offsets.
+int64_t stored_bytes(const op::Weight& w);
+
 }  // namespace infer::test::reference
