@@ -24,7 +24,7 @@ constexpr int kMinChunkKeys = 64;  // fewer keys per block would be spent on mer
 constexpr int64_t kMaxHeadDim = 256;
 
 struct AttentionShape {
-  int n_heads, n_kv_heads, head_dim, n_chunks, chunk_keys;
+  int n_heads, n_kv_heads, head_dim, n_chunks;
   float scale;
 };
 
@@ -50,8 +50,11 @@ __global__ void __launch_bounds__(kWarps * 32)
   const int head_dim = shape.head_dim;
   const int64_t kv_stride = static_cast<int64_t>(shape.n_kv_heads) * head_dim;
   const int n_keys = pages.positions[row] + 1;
-  const int key_begin = chunk * shape.chunk_keys;
-  const int key_end = min(n_keys, key_begin + shape.chunk_keys);
+  // Each row splits its own keys into the n_chunks chunks (of at least kMinChunkKeys keys; the
+  // chunks past its keys are empty), so the launch does not depend on the rows' lengths.
+  const int chunk_keys = max(kMinChunkKeys, (n_keys + shape.n_chunks - 1) / shape.n_chunks);
+  const int key_begin = chunk * chunk_keys;
+  const int key_end = min(n_keys, key_begin + chunk_keys);
   const int32_t* table = pages.tables + pages.table_offsets[row];
   const int block_size = static_cast<int>(pages.block_size);
   float* shared_max_sum = shared;                       // [kWarps][kMaxGroup][2]
@@ -196,19 +199,19 @@ void attention_f32_cuda(const KernelContext& ctx, const float* q, const float* k
                             std::to_string(head_dim));
   }
   const cudaStream_t stream = stream_of(ctx);
-  // Enough chunks that the blocks fill every multiprocessor twice over, each of at least
-  // kMinChunkKeys keys.
+  // Enough chunks that the blocks fill every multiprocessor twice over; no more than the longest
+  // row has chunks of kMinChunkKeys keys, unless the launch must not depend on the rows' lengths
+  // (a CUDA graph replays it for the next steps).
   const int64_t row_blocks = n_tokens * n_kv_heads;
-  const int64_t wanted_chunks =
+  int64_t n_chunks =
       std::max<int64_t>(1, (2 * multiprocessor_count() + row_blocks - 1) / row_blocks);
-  const int64_t chunk_keys =
-      std::max<int64_t>(kMinChunkKeys, (pages.max_keys + wanted_chunks - 1) / wanted_chunks);
+  if (!ctx.fixed_launch_shapes)
+    n_chunks = std::min(n_chunks, (pages.max_keys + kMinChunkKeys - 1) / kMinChunkKeys);
   AttentionShape shape;
   shape.n_heads = static_cast<int>(n_heads);
   shape.n_kv_heads = static_cast<int>(n_kv_heads);
   shape.head_dim = static_cast<int>(head_dim);
-  shape.n_chunks = static_cast<int>((pages.max_keys + chunk_keys - 1) / chunk_keys);
-  shape.chunk_keys = static_cast<int>(chunk_keys);
+  shape.n_chunks = static_cast<int>(n_chunks);
   shape.scale = 1.f / std::sqrt(static_cast<float>(head_dim));
 
   const dim3 grid(static_cast<unsigned>(row_blocks), static_cast<unsigned>(shape.n_chunks));

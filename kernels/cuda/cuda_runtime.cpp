@@ -143,13 +143,48 @@ void copy_async(void* dst, DeviceType dst_device, const void* src, DeviceType sr
                                    static_cast<cudaStream_t>(stream)));
 }
 
+void begin_capture(void* stream) {
+  // Thread-local mode: other threads (another Engine's scheduler) may go on using the runtime,
+  // while this thread's calls that would be unsafe in a capture fail it instead of racing.
+  INFER_CUDA_CHECK(
+      cudaStreamBeginCapture(static_cast<cudaStream_t>(stream), cudaStreamCaptureModeThreadLocal));
+}
+
+void* end_capture(void* stream) {
+  cudaGraph_t graph = nullptr;
+  const cudaError_t captured = cudaStreamEndCapture(static_cast<cudaStream_t>(stream), &graph);
+  if (captured != cudaSuccess || graph == nullptr) {
+    if (graph != nullptr) cudaGraphDestroy(graph);
+    cudaGetLastError();  // a failed capture leaves an error behind; the stream is usable again
+    throw Error(std::string("cannot record the pass as a CUDA graph: ") +
+                cudaGetErrorString(captured));
+  }
+  cudaGraphExec_t exec = nullptr;
+  const cudaError_t instantiated = cudaGraphInstantiate(&exec, graph, 0);
+  cudaGraphDestroy(graph);
+  if (instantiated != cudaSuccess) {
+    cudaGetLastError();
+    throw Error(std::string("cannot instantiate the CUDA graph of a pass: ") +
+                cudaGetErrorString(instantiated));
+  }
+  return exec;
+}
+
+void launch_graph(void* graph, void* stream) {
+  INFER_CUDA_CHECK(
+      cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), static_cast<cudaStream_t>(stream)));
+}
+
+void destroy_graph(void* graph) { cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph)); }
+
 }  // namespace
 
 }  // namespace infer::base
 
 extern "C" const infer::base::CudaBackend* infer_cuda_backend() {
   using namespace infer::base;
-  static const CudaBackend backend{&detect_device,  &pool_allocator, &copy,      &create_stream,
-                                   &destroy_stream, &synchronize,    &copy_async};
+  static const CudaBackend backend{&detect_device,  &pool_allocator, &copy,         &create_stream,
+                                   &destroy_stream, &synchronize,    &copy_async,   &begin_capture,
+                                   &end_capture,    &launch_graph,   &destroy_graph};
   return &backend;
 }

@@ -44,6 +44,7 @@ void Workspace::reserve_rows(const ModelConfig& c, base::DeviceType device, int6
   gate = make(c.hidden_dim);
   up = make(c.hidden_dim);
   rows = n;
+  ++generation;
 }
 
 void Workspace::reserve_logit_rows(const ModelConfig& c, base::DeviceType device, int64_t n) {
@@ -52,13 +53,16 @@ void Workspace::reserve_logit_rows(const ModelConfig& c, base::DeviceType device
   last_norm = Tensor::empty({n, c.dim}, DataType::kF32, device);
   logits = Tensor::empty({n, c.vocab_size}, DataType::kF32, device);
   ids = Tensor::empty({n}, DataType::kI32, device);
+  ++generation;
   logit_rows = n;
 }
 
 const Tensor& Workspace::upload_meta(const base::Stream& stream) {
   const int64_t n = static_cast<int64_t>(meta_host.size());
-  if (meta.empty() || meta.numel() < n)
+  if (meta.empty() || meta.numel() < n) {
     meta = Tensor::empty({n * 2}, DataType::kI32, stream.device());
+    ++generation;
+  }
   base::copy_bytes_async(meta.raw_data(), stream.device(), meta_host.data(), base::DeviceType::kCPU,
                          meta_host.size() * sizeof(int32_t), stream);
   return meta;
@@ -128,6 +132,8 @@ KvCacheStats KvCache::Impl::stats() const {
   s.blocks_in_use = s.blocks - s.blocks_cached - static_cast<int64_t>(free_blocks.size());
   s.prefix_hits = prefix_hits;
   s.evictions = evictions;
+  s.graph_replays = graph_replays;
+  s.graphs_recorded = graphs_recorded;
   return s;
 }
 

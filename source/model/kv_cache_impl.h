@@ -3,6 +3,9 @@
 // tensors, block bookkeeping, and the buffers of the passes that run on the cache.
 #include <cstdint>
 #include <list>
+#include <map>
+#include <memory>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -20,18 +23,19 @@ namespace infer::model {
 // positions, pool slots, block tables) on the device. Every buffer only grows, so after the
 // first steps of a given size nothing is allocated.
 struct Workspace {
-  int64_t rows = 0;          // the activation buffers hold this many rows
-  int64_t logit_rows = 0;    // the logits buffers hold this many rows
-  tensor::Tensor x;          // [rows, dim] residual stream
-  tensor::Tensor xn;         // [rows, dim] normalised input of a sub-block
-  tensor::Tensor q;          // [rows, n_heads * head_dim]
-  tensor::Tensor k;          // [rows, n_kv_heads * head_dim] new keys, before they go to the pool
-  tensor::Tensor v;          // [rows, n_kv_heads * head_dim]
-  tensor::Tensor attn;       // [rows, n_heads * head_dim] attention output
-  tensor::Tensor proj;       // [rows, dim] output of o / down projections
-  tensor::Tensor gate;       // [rows, hidden_dim]
-  tensor::Tensor up;         // [rows, hidden_dim]
-  tensor::Tensor last;       // [logit_rows, dim] the rows whose logits are wanted
+  uint64_t generation = 0;  // counts reallocations: what was recorded with the old buffers is stale
+  int64_t rows = 0;         // the activation buffers hold this many rows
+  int64_t logit_rows = 0;   // the logits buffers hold this many rows
+  tensor::Tensor x;         // [rows, dim] residual stream
+  tensor::Tensor xn;        // [rows, dim] normalised input of a sub-block
+  tensor::Tensor q;         // [rows, n_heads * head_dim]
+  tensor::Tensor k;         // [rows, n_kv_heads * head_dim] new keys, before they go to the pool
+  tensor::Tensor v;         // [rows, n_kv_heads * head_dim]
+  tensor::Tensor attn;      // [rows, n_heads * head_dim] attention output
+  tensor::Tensor proj;      // [rows, dim] output of o / down projections
+  tensor::Tensor gate;      // [rows, hidden_dim]
+  tensor::Tensor up;        // [rows, hidden_dim]
+  tensor::Tensor last;      // [logit_rows, dim] the rows whose logits are wanted
   tensor::Tensor last_norm;  // [logit_rows, dim]
   tensor::Tensor logits;     // [logit_rows, vocab] on the device
   std::vector<float> logits_host;
@@ -116,6 +120,22 @@ struct KvCache::Impl {
   int64_t evictions = 0;
   Workspace workspace;
   kernels::KernelContext ctx;  // ctx.cuda_stream is stream's
+  // Decode steps recorded as CUDA graphs (Model::Impl::decode_graph), by batch size, whether
+  // they end in the arg-max, and the RoPE table they read; all recorded with the workspace's
+  // buffers of graphs_generation. graphs_off after a pass could not be recorded.
+  struct GraphKey {
+    int64_t rows;
+    bool argmax;
+    const void* rope_table;
+    bool operator<(const GraphKey& o) const {
+      return std::tie(rows, argmax, rope_table) < std::tie(o.rows, o.argmax, o.rope_table);
+    }
+  };
+  std::map<GraphKey, std::unique_ptr<base::Graph>> graphs;
+  uint64_t graphs_generation = 0;
+  bool graphs_off = false;
+  int64_t graph_replays = 0;
+  int64_t graphs_recorded = 0;
   // The passes on this cache queue their kernels and copies here, and wait for them once, when
   // the logits reach the host. Last, so that it is destroyed first: its destructor waits for
   // queued work before the buffers above are released.

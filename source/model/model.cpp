@@ -1,5 +1,7 @@
 #include "infer/model/model.h"
 
+#include <glog/logging.h>
+
 #include <algorithm>
 #include <set>
 
@@ -119,9 +121,17 @@ struct Model::Impl {
   Impl(WeightsFile weights, const LoadOptions& options);
   // Checks the batch against the cache and makes room for it; fills the workspace's metadata.
   void prepare_batch(const Batch& batch, KvCache::Impl& cache) const;
-  // Queues the whole pass on the cache's stream, leaving the logits of the rows that asked in
-  // the workspace; returns how many rows asked.
-  int64_t run(const Batch& batch, KvCache::Impl& cache) const;
+  // Runs the whole pass on the cache's stream, leaving the logits of the rows that asked in the
+  // workspace (and with `argmax`, their arg-max ids); returns how many rows asked. Queued, or,
+  // for a decode step on CUDA, replayed from the cache's graph for the batch size.
+  int64_t run(const Batch& batch, KvCache::Impl& cache, bool argmax) const;
+  // The device work of a prepared pass, queued on (or recorded from) the cache's stream.
+  void queue_pass(const Batch& batch, KvCache::Impl& cache, const op::Rope::Tables& rope_tables,
+                  int64_t wanted, bool argmax) const;
+  // The graph that replays queue_pass for this decode step (recorded on first use), or null
+  // when the pass cannot be recorded.
+  const base::Graph* decode_graph(const Batch& batch, KvCache::Impl& cache,
+                                  const op::Rope::Tables& rope_tables, bool argmax) const;
   const std::vector<float>& forward(const Batch& batch, KvCache::Impl& cache) const;
   const std::vector<int32_t>& forward_argmax(const Batch& batch, KvCache::Impl& cache) const;
   // Rows [begin, begin + n) of the prepared batch; their logits rows go to `logit_row`.. .
@@ -133,6 +143,7 @@ struct Model::Impl {
   base::DeviceType device;
   int64_t max_seq_len;
   bool bf16_activations;
+  bool cuda_graphs;
   std::unique_ptr<op::Embedding> embedding;
   std::vector<Block> blocks;
   std::unique_ptr<op::RmsNorm> final_norm;
@@ -201,6 +212,7 @@ Model::Impl::Impl(WeightsFile weights_file, const LoadOptions& options)
       device(options.device),
       max_seq_len(resolve_max_seq_len(config, options)),
       bf16_activations(options.bf16_activations),
+      cuda_graphs(options.cuda_graphs && options.device == base::DeviceType::kCUDA),
       rope(config.head_dim, config.rope_theta, config.rope_scaling, max_seq_len, device),
       attention(device, config.n_heads, config.n_kv_heads, config.head_dim),
       swiglu(device),
@@ -324,7 +336,7 @@ void Model::Impl::prepare_batch(const Batch& batch, KvCache::Impl& cache) const 
   }
 }
 
-int64_t Model::Impl::run(const Batch& batch, KvCache::Impl& cache) const {
+int64_t Model::Impl::run(const Batch& batch, KvCache::Impl& cache, bool argmax) const {
   prepare_batch(batch, cache);
   cache.ctx.bf16_activations = bf16_activations;
   Workspace& ws = cache.workspace;
@@ -338,9 +350,12 @@ int64_t Model::Impl::run(const Batch& batch, KvCache::Impl& cache) const {
   const int64_t positions_end =
       int64_t{*std::max_element(batch.positions.begin(), batch.positions.end())} + 1;
   const op::Rope::Tables& rope_tables = rope.tables_for(positions_end);
-  int64_t logit_row = 0;
-  for (int64_t begin = 0; begin < n; begin += kPrefillChunk)
-    forward_rows(batch, cache, rope_tables, begin, std::min(kPrefillChunk, n - begin), logit_row);
+  if (const base::Graph* graph = decode_graph(batch, cache, rope_tables, argmax)) {
+    graph->launch(cache.stream);
+    ++cache.graph_replays;
+  } else {
+    queue_pass(batch, cache, rope_tables, wanted, argmax);
+  }
 
   // The committed positions are the only change a failed pass could have left half done.
   for (int64_t i = 0; i < n;) {
@@ -349,19 +364,66 @@ int64_t Model::Impl::run(const Batch& batch, KvCache::Impl& cache) const {
     cache.commit(batch.sequences[i], batch.tokens.data() + i, j - i);
     i = j;
   }
-
-  if (wanted > 0) {
-    // Logits only for the rows that asked: the head is the largest matrix of small models.
-    Tensor last = ws.last.rows(0, wanted), normed = ws.last_norm.rows(0, wanted);
-    Tensor logits = ws.logits.rows(0, wanted);
-    final_norm->forward(cache.ctx, last, normed);
-    head->forward(cache.ctx, normed, logits);
-  }
   return wanted;
 }
 
+void Model::Impl::queue_pass(const Batch& batch, KvCache::Impl& cache,
+                             const op::Rope::Tables& rope_tables, int64_t wanted,
+                             bool argmax_ids) const {
+  Workspace& ws = cache.workspace;
+  const int64_t n = batch.size();
+  int64_t logit_row = 0;
+  for (int64_t begin = 0; begin < n; begin += kPrefillChunk)
+    forward_rows(batch, cache, rope_tables, begin, std::min(kPrefillChunk, n - begin), logit_row);
+  if (wanted == 0) return;
+  // Logits only for the rows that asked: the head is the largest matrix of small models.
+  Tensor last = ws.last.rows(0, wanted), normed = ws.last_norm.rows(0, wanted);
+  Tensor logits = ws.logits.rows(0, wanted);
+  final_norm->forward(cache.ctx, last, normed);
+  head->forward(cache.ctx, normed, logits);
+  if (argmax_ids) {
+    Tensor ids = ws.ids.rows(0, wanted);
+    argmax.forward(cache.ctx, logits, ids);
+  }
+}
+
+const base::Graph* Model::Impl::decode_graph(const Batch& batch, KvCache::Impl& cache,
+                                             const op::Rope::Tables& rope_tables,
+                                             bool argmax) const {
+  if (!cuda_graphs || cache.graphs_off) return nullptr;
+  // Only a pass whose kernels' shapes and pointers depend on the number of rows alone replays
+  // for later steps: every row asks for logits (one copy of all rows to the head), at most one
+  // prefill chunk. The buffers and the RoPE table it was recorded with must still be the ones
+  // in use: the graphs are dropped when the workspace is reallocated.
+  const int64_t n = batch.size();
+  if (n > kPrefillChunk ||
+      std::find(batch.want_logits.begin(), batch.want_logits.end(), 0) != batch.want_logits.end())
+    return nullptr;
+  if (cache.graphs_generation != cache.workspace.generation) {
+    cache.graphs.clear();
+    cache.graphs_generation = cache.workspace.generation;
+  }
+  const KvCache::Impl::GraphKey key{n, argmax, rope_tables.cos.raw_data()};
+  auto it = cache.graphs.find(key);
+  if (it != cache.graphs.end()) return it->second.get();
+  cache.ctx.fixed_launch_shapes = true;
+  try {
+    auto graph =
+        base::record_graph(cache.stream, [&] { queue_pass(batch, cache, rope_tables, n, argmax); });
+    cache.ctx.fixed_launch_shapes = false;
+    ++cache.graphs_recorded;
+    return cache.graphs.emplace(key, std::move(graph)).first->second.get();
+  } catch (const base::Error& e) {
+    cache.ctx.fixed_launch_shapes = false;
+    // The kernels still run, one launch each: slower, never wrong.
+    LOG(WARNING) << "CUDA graphs are off for this KV cache: " << e.what();
+    cache.graphs_off = true;
+    return nullptr;
+  }
+}
+
 const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl& cache) const {
-  const int64_t wanted = run(batch, cache);
+  const int64_t wanted = run(batch, cache, /*argmax=*/false);
   Workspace& ws = cache.workspace;
   ws.logits_host.resize(static_cast<size_t>(wanted * config.vocab_size));
   base::copy_bytes_async(ws.logits_host.data(), base::DeviceType::kCPU, ws.logits.raw_data(),
@@ -374,15 +436,11 @@ const std::vector<float>& Model::Impl::forward(const Batch& batch, KvCache::Impl
 
 const std::vector<int32_t>& Model::Impl::forward_argmax(const Batch& batch,
                                                         KvCache::Impl& cache) const {
-  const int64_t wanted = run(batch, cache);
+  const int64_t wanted = run(batch, cache, /*argmax=*/true);
   Workspace& ws = cache.workspace;
   ws.ids_host.resize(static_cast<size_t>(wanted));
-  if (wanted > 0) {
-    Tensor ids = ws.ids.rows(0, wanted);
-    argmax.forward(cache.ctx, ws.logits.rows(0, wanted), ids);
-    base::copy_bytes_async(ws.ids_host.data(), base::DeviceType::kCPU, ids.raw_data(), device,
-                           ids.bytes(), cache.stream);
-  }
+  base::copy_bytes_async(ws.ids_host.data(), base::DeviceType::kCPU, ws.ids.raw_data(), device,
+                         ws.ids_host.size() * sizeof(int32_t), cache.stream);
   cache.stream.synchronize();  // as in forward(): the one wait
   return ws.ids_host;
 }

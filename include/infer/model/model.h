@@ -25,6 +25,10 @@ struct LoadOptions {
   // twice as fast), at a small cost in accuracy (bench/RESULTS.md). Off by default; needs a
   // CPU with AVX512_BF16 and a file with bf16 weights. Results stay batch-invariant.
   bool bf16_activations = false;
+  // On CUDA, a pass in which every row asks for logits (a decode step) is recorded once per
+  // batch size as a CUDA graph and replayed after: one launch per step instead of one per
+  // kernel. false launches every kernel every time (to compare, or to debug a kernel).
+  bool cuda_graphs = true;
 };
 
 class Model {

@@ -24,6 +24,12 @@ struct CudaBackend {
   void (*synchronize)(void* stream);
   void (*copy_bytes_async)(void* dst, DeviceType dst_device, const void* src, DeviceType src_device,
                            size_t bytes, void* stream);
+  // CUDA graphs (a cudaGraphExec_t behind void*): end_capture instantiates what was queued on
+  // the stream since begin_capture, or throws Error with the reason (the stream is usable again).
+  void (*begin_capture)(void* stream);
+  void* (*end_capture)(void* stream);
+  void (*launch_graph)(void* graph, void* stream);
+  void (*destroy_graph)(void* graph);
 };
 
 // Loads the module once (thread-safe). nullptr, with the reason, when it cannot be loaded.

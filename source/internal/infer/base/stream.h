@@ -3,6 +3,8 @@
 // Engines, two sessions) run side by side and the host waits for its work only where it reads a
 // result; nothing on the CPU, where kernels finish before they return.
 #include <cstddef>
+#include <functional>
+#include <memory>
 
 #include "infer/base/device.h"
 
@@ -28,6 +30,28 @@ class Stream {
   DeviceType device_;
   void* handle_ = nullptr;
 };
+
+// Work recorded from a stream and replayed with one call (a CUDA graph): the few hundred launches
+// of a decode step become one.
+class Graph {
+ public:
+  ~Graph();
+  Graph(const Graph&) = delete;
+  Graph& operator=(const Graph&) = delete;
+  // Queues the recorded work on `stream`.
+  void launch(const Stream& stream) const;
+
+ private:
+  friend std::unique_ptr<Graph> record_graph(const Stream&, const std::function<void()>&);
+  explicit Graph(void* exec) : exec_(exec) {}
+  void* exec_;
+};
+
+// Runs `queue` with the (CUDA) stream recording what it queues instead of running it, and returns
+// the recording. Throws Error when the work cannot be recorded (a host synchronisation or a copy
+// from pageable memory inside it), leaving the stream usable; an exception of `queue` itself
+// passes through once the recording is abandoned.
+std::unique_ptr<Graph> record_graph(const Stream& stream, const std::function<void()>& queue);
 
 // Queues a copy of `bytes` bytes on `stream`. A copy into host memory is only complete after
 // stream.synchronize(); host memory copied to the device may be reused as soon as this returns.

@@ -9,6 +9,10 @@ struct KernelContext {
   void* cuda_stream = nullptr;  // nullptr = the default stream
   // bf16 weights multiply activations rounded to bf16 (model::LoadOptions::bf16_activations).
   bool bf16_activations = false;
+  // The kernels are being recorded into a CUDA graph that later steps replay: a launch's shape
+  // may depend on the tensors' sizes but not on host-side values that change from step to step
+  // (KvPages::max_keys).
+  bool fixed_launch_shapes = false;
 };
 
 }  // namespace infer::kernels
