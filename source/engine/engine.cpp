@@ -108,7 +108,7 @@ uint64_t Engine::submit(Request request, PieceCallback on_piece, DoneCallback on
   active->generation =
       std::make_unique<generate::Generation>(request.options, *active->sampler, request.prompt);
   active->tokens = request.prompt;
-  active->argmax_only = request.sampling.argmax_only() && request.options.top_logprobs < 0;
+  active->argmax_only = active->generation->argmax_only();
   active->request = std::move(request);
   active->on_piece = std::move(on_piece);
   active->on_done = std::move(on_done);
@@ -332,9 +332,7 @@ bool Engine::step() {
       // One request's broken logits (NaN) end that request, not the others in the batch.
       generate::Generation::Step s;
       if (argmax_step) {
-        const int32_t token = (*argmax)[row++];
-        if (token < 0) throw base::InvalidArgument("cannot sample: the logits hold a NaN");
-        s = a.generation->feed(token, context_full);
+        s = a.generation->next_argmax((*argmax)[row++], context_full);
       } else {
         a.logits.assign(logits->begin() + row * vocab, logits->begin() + (row + 1) * vocab);
         ++row;

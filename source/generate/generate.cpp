@@ -68,17 +68,31 @@ GenerateResult generate(model::InferenceState& state, const std::vector<int32_t>
   check_prompt_fits(static_cast<int64_t>(prompt.size()), state.n_past(), state.capacity());
   Generation generation(options, sampler, prompt, state.cached_tokens());
 
+  // Greedy without penalties needs only the arg-max, found where the logits are: on a GPU only
+  // the token id crosses to the host.
+  const bool argmax_only = generation.argmax_only();
+  const std::vector<float>* logits = nullptr;
+  int32_t argmax = -1;
+  const auto run = [&](const std::vector<int32_t>& tokens) {
+    if (argmax_only) {
+      argmax = state.forward_argmax(tokens);
+    } else {
+      logits = &state.forward(tokens);
+    }
+  };
   const auto start = Clock::now();
-  const std::vector<float>* logits = &state.forward(prompt);
+  run(prompt);
   GenerateResult& result = generation.result();
   result.stats.prefill_s = seconds_since(start);
   const auto decode_start = Clock::now();
 
   while (!generation.finished()) {
-    const Generation::Step step = generation.next(*logits, state.n_past() >= state.capacity());
+    const bool context_full = state.n_past() >= state.capacity();
+    const Generation::Step step = argmax_only ? generation.next_argmax(argmax, context_full)
+                                              : generation.next(*logits, context_full);
     if (generation.generated() == 1) result.stats.time_to_first_token_s = seconds_since(start);
     if (on_piece && !on_piece(step.piece) && !step.stop) generation.cancel();
-    if (!generation.finished()) logits = &state.forward({step.piece.token});
+    if (!generation.finished()) run({step.piece.token});
   }
   result.stats.generated_tokens = generation.generated();
   // Time spent in decode steps proper, excluding the prefill and the first sample.

@@ -120,6 +120,15 @@ Generation::Step Generation::next(const std::vector<float>& logits, bool context
   return step;
 }
 
+Generation::Step Generation::next_argmax(int32_t argmax, bool context_full) {
+  if (argmax < 0) throw base::InvalidArgument("cannot sample: the logits hold a NaN");
+  return feed(argmax, context_full);
+}
+
+bool Generation::argmax_only() const {
+  return sampler_.params().argmax_only() && options_.top_logprobs < 0;
+}
+
 Generation::Step Generation::feed(int32_t token, bool context_full) {
   Step step;
   step.piece.token = token;

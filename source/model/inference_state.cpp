@@ -44,13 +44,21 @@ void InferenceState::check_input(const std::vector<int32_t>& tokens) const {
   }
 }
 
-const std::vector<float>& InferenceState::forward(const std::vector<int32_t>& tokens) {
+const Batch& InferenceState::batch_of(const std::vector<int32_t>& tokens) {
   check_input(tokens);
   batch_.clear();
   const int64_t start = n_past(), n = static_cast<int64_t>(tokens.size());
   for (int64_t i = 0; i < n; ++i)
     batch_.add(tokens[i], sequence_, static_cast<int32_t>(start + i), i == n - 1);
-  return model_->forward(batch_, *cache_);
+  return batch_;
+}
+
+const std::vector<float>& InferenceState::forward(const std::vector<int32_t>& tokens) {
+  return model_->forward(batch_of(tokens), *cache_);
+}
+
+int32_t InferenceState::forward_argmax(const std::vector<int32_t>& tokens) {
+  return model_->forward_argmax(batch_of(tokens), *cache_).front();
 }
 
 std::vector<float> InferenceState::forward_all_logits(const std::vector<int32_t>& tokens) {

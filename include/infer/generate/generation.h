@@ -50,6 +50,12 @@ class Generation {
   Step next(const std::vector<float>& logits, bool context_full);
   // Feeds a token chosen elsewhere.
   Step feed(int32_t token, bool context_full);
+  // Feeds the arg-max of the logits found where they are (Model::forward_argmax), for a sampler
+  // whose params are argmax_only() and no log-probabilities; -1 (logits holding a NaN) throws
+  // InvalidArgument, as next() would.
+  Step next_argmax(int32_t argmax, bool context_full);
+  // Whether next_argmax() can stand for next(): greedy, no penalties, no log-probabilities.
+  bool argmax_only() const;
   // Ends the generation early (StopReason::kCancelled); text held back is dropped.
   void cancel();
 

@@ -29,6 +29,11 @@ class InferenceState {
   // host. Throws InvalidArgument for an empty input, a token id outside the vocabulary, or a
   // context that would exceed capacity(); the state is unchanged then.
   const std::vector<float>& forward(const std::vector<int32_t>& tokens);
+  // Like forward(), but returns only the arg-max token of the last logits (-1 when they hold a
+  // NaN), found where the logits are (Model::forward_argmax): greedy decoding on a GPU.
+  int32_t forward_argmax(const std::vector<int32_t>& tokens);
+  // The cache's counters (on CUDA, how many passes were replayed from graphs).
+  KvCacheStats cache_stats() const { return cache_->stats(); }
   // Like forward(), but returns the logits of every token, [tokens.size(), vocab_size]
   // row-major: for scoring a text (perplexity, teacher-forced comparisons).
   std::vector<float> forward_all_logits(const std::vector<int32_t>& tokens);
@@ -44,6 +49,8 @@ class InferenceState {
 
  private:
   void check_input(const std::vector<int32_t>& tokens) const;
+  // The checked batch of `tokens` after the context, logits asked for the last one.
+  const Batch& batch_of(const std::vector<int32_t>& tokens);
 
   const Model* model_;
   int64_t capacity_;
