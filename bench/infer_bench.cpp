@@ -94,7 +94,7 @@ int run(const std::string& path) {
   std::unique_ptr<infer::bench::ReadBandwidthProbe> probe;
   double rss = 0;
   std::vector<double> prefill_s, ttft_s, decode_s, bandwidth, fraction, overhead_ms;
-  int64_t graph_replays = 0;
+  int64_t graph_replays = 0, graph_failures = 0;
   for (int r = 0; r <= FLAGS_repeats; ++r) {  // run 0 warms up (page faults, buffers)
     auto state = std::make_unique<infer::model::InferenceState>(*model);
     const auto start = Clock::now();
@@ -106,6 +106,7 @@ int run(const std::string& path) {
     for (int64_t i = 0; i < FLAGS_gen_tokens; ++i) next = state->forward_argmax({next});
     const double decode = since(decode_start);
     graph_replays = state->cache_stats().graph_replays;
+    graph_failures = state->cache_stats().graph_failures;
     if (r == 0) {
       // The warm-up run has touched every weight and the KV cache: the peak of the model alone,
       // taken before the bandwidth array exists.
@@ -154,7 +155,10 @@ int run(const std::string& path) {
   }
   // On CUDA: decode steps of the last run replayed from a CUDA graph (all of them, unless
   // recording failed; see the warning on stderr then).
-  if (options.device == infer::base::DeviceType::kCUDA) out["cuda_graph_replays"] = graph_replays;
+  if (options.device == infer::base::DeviceType::kCUDA) {
+    out["cuda_graph_replays"] = graph_replays;
+    out["cuda_graph_failures"] = graph_failures;
+  }
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }

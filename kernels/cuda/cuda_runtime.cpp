@@ -3,6 +3,7 @@
 // loads. The CUDA kernels beside this file are in the same module and register on load.
 #include <cuda_runtime_api.h>
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -16,6 +17,23 @@
 namespace infer::base {
 
 namespace {
+
+// Kernel scratch memory comes from the device's stream-ordered pool (scratch.cuh), which by
+// default gives freed memory back to the driver at every synchronisation: kept instead, so that
+// a steady decode step allocates nothing. Set here, before any kernel runs (and never inside the
+// recording of a CUDA graph); only speed depends on it, so a failure is ignored.
+void keep_freed_pool_memory() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    int device = 0;
+    cudaMemPool_t pool = nullptr;
+    uint64_t keep_all = UINT64_MAX;
+    if (cudaGetDevice(&device) != cudaSuccess ||
+        cudaDeviceGetDefaultMemPool(&pool, device) != cudaSuccess ||
+        cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep_all) != cudaSuccess)
+      cudaGetLastError();
+  });
+}
 
 bool detect_device(std::string* reason) {
   int count = 0;
@@ -36,6 +54,7 @@ bool detect_device(std::string* reason) {
     *reason = "no NVIDIA GPU was found on this machine; use --device cpu";
     return false;
   }
+  keep_freed_pool_memory();
   return true;
 }
 

@@ -134,6 +134,7 @@ KvCacheStats KvCache::Impl::stats() const {
   s.evictions = evictions;
   s.graph_replays = graph_replays;
   s.graphs_recorded = graphs_recorded;
+  s.graph_failures = graph_failures;
   return s;
 }
 

@@ -122,7 +122,8 @@ struct KvCache::Impl {
   kernels::KernelContext ctx;  // ctx.cuda_stream is stream's
   // Decode steps recorded as CUDA graphs (Model::Impl::decode_graph), by batch size, whether
   // they end in the arg-max, and the RoPE table they read; all recorded with the workspace's
-  // buffers of graphs_generation. graphs_off after a pass could not be recorded.
+  // buffers of graphs_generation. After a pass could not be recorded, the next
+  // graphs_paused passes run launched before another recording is tried.
   struct GraphKey {
     int64_t rows;
     bool argmax;
@@ -133,7 +134,8 @@ struct KvCache::Impl {
   };
   std::map<GraphKey, std::unique_ptr<base::Graph>> graphs;
   uint64_t graphs_generation = 0;
-  bool graphs_off = false;
+  int64_t graphs_paused = 0;
+  int64_t graph_failures = 0;
   int64_t graph_replays = 0;
   int64_t graphs_recorded = 0;
   // The passes on this cache queue their kernels and copies here, and wait for them once, when

@@ -390,7 +390,11 @@ void Model::Impl::queue_pass(const Batch& batch, KvCache::Impl& cache,
 const base::Graph* Model::Impl::decode_graph(const Batch& batch, KvCache::Impl& cache,
                                              const op::Rope::Tables& rope_tables,
                                              bool argmax) const {
-  if (!cuda_graphs || cache.graphs_off) return nullptr;
+  if (!cuda_graphs) return nullptr;
+  if (cache.graphs_paused > 0) {
+    --cache.graphs_paused;
+    return nullptr;
+  }
   // Only a pass whose kernels' shapes and pointers depend on the number of rows alone replays
   // for later steps: every row asks for logits (one copy of all rows to the head), at most one
   // prefill chunk. The buffers and the RoPE table it was recorded with must still be the ones
@@ -415,9 +419,13 @@ const base::Graph* Model::Impl::decode_graph(const Batch& batch, KvCache::Impl& 
     return cache.graphs.emplace(key, std::move(graph)).first->second.get();
   } catch (const base::Error& e) {
     cache.ctx.fixed_launch_shapes = false;
-    // The kernels still run, one launch each: slower, never wrong.
-    LOG(WARNING) << "CUDA graphs are off for this KV cache: " << e.what();
-    cache.graphs_off = true;
+    // The kernels still run, one launch each: slower, never wrong. A first use inside the
+    // recording (a library creating its handle) can make it fail once; a cause that stays costs
+    // one failed recording per kPausedPasses passes.
+    constexpr int64_t kPausedPasses = 64;
+    if (cache.graph_failures++ == 0)
+      LOG(WARNING) << "a CUDA graph could not be recorded; passes run launched: " << e.what();
+    cache.graphs_paused = kPausedPasses;
     return nullptr;
   }
 }

@@ -77,6 +77,7 @@ TEST_P(CudaGraphTest, ReplayedStepsEqualLaunchedOnes) {
     // metadata buffer, and for 2 rows.
     EXPECT_EQ(cache->stats().graph_replays, 24);
     EXPECT_GE(cache->stats().graphs_recorded, 2);
+    EXPECT_EQ(cache->stats().graph_failures, 0);
   }
   EXPECT_EQ(plain_cache.stats().graph_replays, 0);
 }

@@ -23,9 +23,11 @@ struct KvCacheStats {
   int64_t blocks_cached = 0;  // held by none, kept for prefix hits (evictable)
   int64_t prefix_hits = 0;    // tokens that sequences took from the prefix cache, in all
   int64_t evictions = 0;      // cached blocks given to new contents
-  // On CUDA: passes replayed from a recorded graph, and graphs recorded (LoadOptions::cuda_graphs).
+  // On CUDA: passes replayed from a recorded graph, graphs recorded, and recordings that failed
+  // (the pass then ran launched; LoadOptions::cuda_graphs).
   int64_t graph_replays = 0;
   int64_t graphs_recorded = 0;
+  int64_t graph_failures = 0;
 };
 
 class KvCache {
