@@ -35,10 +35,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kColdBytes = int64_t(512) << 20;  // H100 and H200 have 50-60 MiB of L2
 
-constexpr DataType kDtypes[] = {DataType::kF32,  DataType::kF16,  DataType::kBF16, DataType::kI8,
-                                DataType::kBF16, DataType::kQ8_0, DataType::kQ4_0, DataType::kQ4_1,
-                                DataType::kQ5_0, DataType::kQ5_1, DataType::kQ4_K, DataType::kQ5_K,
-                                DataType::kQ6_K};
+using infer::test::reference::kBenchDtypes;
 
 bool skip_without_gpu(benchmark::State& state) {
   if (infer::base::cuda_available()) return false;
@@ -90,7 +87,7 @@ void BM_CudaCopy(benchmark::State& state) {
 
 void BM_CudaMatmul(benchmark::State& state) {
   if (skip_without_gpu(state)) return;
-  const DataType dtype = kDtypes[state.range(0)];
+  const DataType dtype = kBenchDtypes[state.range(0)];
   const int64_t m = state.range(1), n = state.range(2), k = state.range(3);
   if (k % infer::base::dtype_info(dtype).block_elements != 0) {
     state.SkipWithError("rows are not whole blocks of this format");
@@ -159,8 +156,8 @@ void BM_CudaAttentionDecode(benchmark::State& state) {
 void MatmulShapes(benchmark::internal::Benchmark* b) {
   const int64_t shapes[][2] = {{2048, 2048}, {512, 2048}, {8192, 2048}, {2048, 8192}, {4864, 896}};
   for (int64_t m : {1, 64, 512}) {
-    for (int64_t dtype = 0; dtype < int64_t(std::size(kDtypes)); ++dtype) {
-      if (dtype == 4) continue;  // bf16 activations: a CPU option
+    for (int64_t dtype = 0; dtype < int64_t(std::size(kBenchDtypes)); ++dtype) {
+      if (dtype == infer::test::reference::kBf16ActivationsIndex) continue;  // a CPU option
       for (const auto& s : shapes) b->Args({dtype, m, s[0], s[1]});
     }
   }

@@ -42,11 +42,8 @@ constexpr int64_t kColdBytes = int64_t(512) << 20;
 // The weight dtypes benchmarked, indexed by the first benchmark argument; index 4 is bf16 with
 // the activations rounded to bf16 (LoadOptions::bf16_activations, AVX512_BF16 CPUs only), then
 // the GGUF block formats (random blocks: the kernels' work does not depend on the values).
-constexpr DataType kDtypes[] = {DataType::kF32,  DataType::kF16,  DataType::kBF16, DataType::kI8,
-                                DataType::kBF16, DataType::kQ8_0, DataType::kQ4_0, DataType::kQ4_1,
-                                DataType::kQ5_0, DataType::kQ5_1, DataType::kQ4_K, DataType::kQ5_K,
-                                DataType::kQ6_K};
-constexpr int64_t kBf16ActivationsIndex = 4;
+using infer::test::reference::kBenchDtypes;
+using infer::test::reference::kBf16ActivationsIndex;
 
 Tensor copy_of(const Tensor& t) {
   if (t.empty()) return t;
@@ -55,10 +52,10 @@ Tensor copy_of(const Tensor& t) {
   return c;
 }
 
-// out[m, n] = x[m, k] · w[n, k]ᵀ with w stored as kDtypes[dtype] (i8: asymmetric groups of 32,
+// out[m, n] = x[m, k] · w[n, k]ᵀ with w stored as kBenchDtypes[dtype] (i8: asymmetric groups of 32,
 // the exporter's default); args: dtype, m, n, k. Bytes are the weight's stored bytes.
 void BM_Matmul(benchmark::State& state) {
-  const DataType dtype = kDtypes[state.range(0)];
+  const DataType dtype = kBenchDtypes[state.range(0)];
   infer::kernels::KernelContext ctx;
   ctx.bf16_activations = state.range(0) == kBf16ActivationsIndex;
   if (ctx.bf16_activations && infer::base::cpu_isa() != infer::base::CpuIsa::kAvx512Bf16) {
@@ -189,7 +186,7 @@ void MatmulShapes(benchmark::internal::Benchmark* b) {
   const int64_t shapes[][2] = {{896, 896},  {128, 896},   {4864, 896},  {896, 4864}, {2048, 2048},
                                {512, 2048}, {8192, 2048}, {2048, 8192}, {1536, 576}};
   for (int64_t m : {1, 8, 32, 128, 512}) {
-    for (int64_t dtype = 0; dtype < int64_t(std::size(kDtypes)); ++dtype) {
+    for (int64_t dtype = 0; dtype < int64_t(std::size(kBenchDtypes)); ++dtype) {
       for (const auto& s : shapes) b->Args({dtype, m, s[0], s[1]});
     }
   }

@@ -48,9 +48,6 @@ struct Engine::Active {
   int64_t reused = 0;           // prompt tokens taken from the prefix cache
   Clock::time_point submitted, first_run, first_token;
   bool ran = false;
-  // Its next token is the logits' arg-max, and it wants no log-probabilities: a step of only
-  // such requests has the model find the arg-max where the logits are (forward_argmax).
-  bool argmax_only = false;
   std::vector<float> logits;  // its row of the step's logits, for the sampler
 };
 
@@ -108,7 +105,6 @@ uint64_t Engine::submit(Request request, PieceCallback on_piece, DoneCallback on
   active->generation =
       std::make_unique<generate::Generation>(request.options, *active->sampler, request.prompt);
   active->tokens = request.prompt;
-  active->argmax_only = active->generation->argmax_only();
   active->request = std::move(request);
   active->on_piece = std::move(on_piece);
   active->on_done = std::move(on_done);
@@ -299,8 +295,11 @@ bool Engine::step() {
   }
 
   std::string error;
-  const bool argmax_step = std::all_of(
-      parts.begin(), parts.end(), [](const Part& p) { return !p.logits || p.active->argmax_only; });
+  // A step in which every request needs only the arg-max (Generation::argmax_only) has the model
+  // find it where the logits are.
+  const bool argmax_step = std::all_of(parts.begin(), parts.end(), [](const Part& p) {
+    return !p.logits || p.active->generation->argmax_only();
+  });
   const std::vector<float>* logits = nullptr;
   const std::vector<int32_t>* argmax = nullptr;
   try {

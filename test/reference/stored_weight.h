@@ -33,6 +33,15 @@ constexpr base::DataType kBlockFormats[] = {
 StoredWeight random_blocks(base::DataType dtype, int64_t rows, int64_t cols, uint32_t seed,
                            float max_scale = 0.01f);
 
+// The weight dtypes kernel_bench and cuda_kernel_bench index by their first argument; index
+// kBf16ActivationsIndex is bf16 with the activations rounded to bf16 (a CPU option).
+constexpr base::DataType kBenchDtypes[] = {
+    base::DataType::kF32,  base::DataType::kF16,  base::DataType::kBF16, base::DataType::kI8,
+    base::DataType::kBF16, base::DataType::kQ8_0, base::DataType::kQ4_0, base::DataType::kQ4_1,
+    base::DataType::kQ5_0, base::DataType::kQ5_1, base::DataType::kQ4_K, base::DataType::kQ5_K,
+    base::DataType::kQ6_K};
+constexpr int64_t kBf16ActivationsIndex = 4;
+
 // A [rows, cols] weight of any stored dtype for a benchmark, on the CPU: random blocks for a
 // block format, else values uniform in +-1 stored as `dtype` (i8 with offsets, the exporter's
 // default). Throws InvalidArgument when cols is not whole blocks of the format.
